@@ -1,0 +1,28 @@
+// comm-bridge: the command-line entry point. Each verb lives in its own module and is loaded on
+// demand so that `comm-bridge decode` does not pay for starting network code.
+
+const USAGE = `usage: comm-bridge <command> [options]
+
+commands:
+  run [--config FILE]       run the bridge (default config: loopback only)
+  decode FILE               decode a capture (.jsonl transcript, .pcap, .pcapng)
+  help                      this text
+`;
+
+type Verb = (args: string[]) => Promise<number>;
+
+const VERBS: Record<string, () => Promise<Verb>> = {};
+
+export async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
+    process.stdout.write(USAGE);
+    return verb === undefined ? 2 : 0;
+  }
+  const load = VERBS[verb];
+  if (!load) {
+    process.stderr.write(`comm-bridge: unknown command '${verb}'\n${USAGE}`);
+    return 2;
+  }
+  return (await load())(rest);
+}

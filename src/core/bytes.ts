@@ -1,0 +1,233 @@
+import { BridgeError, type ReaderErrorCode } from './errors.ts';
+
+// Big-endian reader/writer shared by both protocols' codecs. The reader works on a view of the
+// caller's bytes (no copying); the writer grows one buffer geometrically and can be reset and reused
+// so encoding a message in steady state allocates only its result.
+
+const EMPTY = new Uint8Array(0);
+
+export class ByteReader {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  /** Offset of `bytes[0]` within the larger unit being decoded, for error messages. */
+  readonly base: number;
+  offset: number;
+  readonly end: number;
+
+  constructor(bytes: Uint8Array, base = 0, start = 0, end = bytes.length) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.base = base;
+    this.offset = start;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.offset;
+  }
+
+  /** Absolute position for error reporting. */
+  get position(): number {
+    return this.base + this.offset;
+  }
+
+  need(n: number, field: string): void {
+    if (this.end - this.offset < n) {
+      throw new BridgeError<ReaderErrorCode>('truncated', `truncated input: ${field} needs ${n} byte(s), ${this.end - this.offset} left`, {
+        field,
+        offset: this.base + this.offset,
+      });
+    }
+  }
+
+  u8(field: string): number {
+    this.need(1, field);
+    return this.bytes[this.offset++]!;
+  }
+
+  u16(field: string): number {
+    this.need(2, field);
+    const v = this.view.getUint16(this.offset);
+    this.offset += 2;
+    return v;
+  }
+
+  u32(field: string): number {
+    this.need(4, field);
+    const v = this.view.getUint32(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  u32le(field: string): number {
+    this.need(4, field);
+    const v = this.view.getUint32(this.offset, true);
+    this.offset += 4;
+    return v;
+  }
+
+  i32(field: string): number {
+    this.need(4, field);
+    const v = this.view.getInt32(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  u64(field: string): bigint {
+    this.need(8, field);
+    const v = this.view.getBigUint64(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  i64(field: string): bigint {
+    this.need(8, field);
+    const v = this.view.getBigInt64(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  /** A u64 that must fit a JS number exactly (lengths, counts); larger values are a limit error. */
+  u64small(field: string): number {
+    this.need(8, field);
+    const hi = this.view.getUint32(this.offset);
+    const lo = this.view.getUint32(this.offset + 4);
+    if (hi > 0x1fffff) {
+      throw new BridgeError<ReaderErrorCode>('limit_exceeded', `${field} does not fit in 53 bits`, { field, offset: this.base + this.offset });
+    }
+    this.offset += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  f64(field: string): number {
+    this.need(8, field);
+    const v = this.view.getFloat64(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  /** A view (not a copy) of the next n bytes. */
+  take(n: number, field: string): Uint8Array {
+    if (n === 0) return EMPTY;
+    this.need(n, field);
+    const v = this.bytes.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return v;
+  }
+
+  skip(n: number, field: string): void {
+    this.need(n, field);
+    this.offset += n;
+  }
+}
+
+export class ByteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  length = 0;
+
+  constructor(initial = 256) {
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
+  private grow(n: number): void {
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  ensure(n: number): void {
+    if (this.length + n > this.buf.length) this.grow(n);
+  }
+
+  u8(v: number): this {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.ensure(2);
+    this.view.setUint16(this.length, v);
+    this.length += 2;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.ensure(4);
+    this.view.setUint32(this.length, v >>> 0);
+    this.length += 4;
+    return this;
+  }
+
+  u32le(v: number): this {
+    this.ensure(4);
+    this.view.setUint32(this.length, v >>> 0, true);
+    this.length += 4;
+    return this;
+  }
+
+  i32(v: number): this {
+    this.ensure(4);
+    this.view.setInt32(this.length, v);
+    this.length += 4;
+    return this;
+  }
+
+  u64(v: bigint | number): this {
+    this.ensure(8);
+    if (typeof v === 'number') {
+      this.view.setUint32(this.length, Math.floor(v / 0x1_0000_0000));
+      this.view.setUint32(this.length + 4, v >>> 0);
+    } else {
+      this.view.setBigUint64(this.length, BigInt.asUintN(64, v));
+    }
+    this.length += 8;
+    return this;
+  }
+
+  i64(v: bigint | number): this {
+    this.ensure(8);
+    this.view.setBigInt64(this.length, BigInt.asIntN(64, typeof v === 'number' ? BigInt(v) : v));
+    this.length += 8;
+    return this;
+  }
+
+  f64(v: number): this {
+    this.ensure(8);
+    this.view.setFloat64(this.length, v);
+    this.length += 8;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+    return this;
+  }
+
+  /** Overwrite a u32 written earlier (length prefixes known only after the body). */
+  patchU32(at: number, v: number): void {
+    this.view.setUint32(at, v >>> 0);
+  }
+
+  /** A copy of what was written; the writer can be reset and reused afterwards. */
+  toBytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+
+  /** A view of what was written; valid only until the next write or reset. */
+  peek(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}
