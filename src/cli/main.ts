@@ -6,12 +6,19 @@ const USAGE = `usage: comm-bridge <command> [options]
 commands:
   run [--config FILE]       run the bridge (default config: loopback only)
   decode FILE               decode a capture (.jsonl transcript, .pcap, .pcapng)
+                            [--protocol legacy|broker|websocket] [--strict] [--conn N]
+  record --listen PORT --target HOST:PORT --out FILE
+                            recording TCP relay (JSON Lines transcript, --pcap FILE)
+  replay FILE --to HOST:PORT
+                            play a capture's client side against a live peer and compare
   help                      this text
 `;
 
 type Verb = (args: string[]) => Promise<number>;
 
-const VERBS: Record<string, () => Promise<Verb>> = {};
+const VERBS: Record<string, () => Promise<Verb>> = {
+  decode: async () => (await import('./decode.ts')).decodeMain,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
