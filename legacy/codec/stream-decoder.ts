@@ -1,0 +1,155 @@
+import { ChunkInflater } from './compression.ts';
+import { HEADER_CHUNK_SIZE, PEER_MESSAGES, type PeerMessageName } from './constants.ts';
+import { legacyError, toLegacyError, type LegacyError } from './errors.ts';
+import { ChunkReader } from './framing.ts';
+import { decodeArgs, headerOnly, type LegacyMessage } from './messages.ts';
+import { resolveLimits, type LegacyLimits } from './options.ts';
+import { SerialDecoder, type SerialDecoderOptions } from './serial-reader.ts';
+
+// One direction of a legacy connection: bytes in, typed messages out. Messages are decoded lazily,
+// one per next() call, so the state machine above can switch the SERIAL format (pid width, cache
+// strategy) between two messages that arrived in the same TCP segment. The switch to the
+// compressed chunk format happens here, right after the COMPRESS header.
+
+export interface StreamDecoderOptions {
+  limits?: Partial<LegacyLimits>;
+  serial?: Omit<SerialDecoderOptions, 'limits'>;
+}
+
+/** Wire facts about the message last returned by next() (for capture output and statistics). */
+export interface MessageWireInfo {
+  /** Stream offset of the header chunk's length prefix. */
+  offset: number;
+  /** Argument chunk payload as received (compressed form, PARTIAL pieces joined), 0 if none. */
+  argChunkLength: number;
+  /** Argument length after decompression / reassembly. */
+  argLength: number;
+  /** The argument chunk was zlib-compressed (not just in the compressed format with trailer 0). */
+  argInflated: boolean;
+}
+
+export class LegacyStreamDecoder {
+  readonly serial: SerialDecoder;
+  readonly limits: LegacyLimits;
+  readonly info: MessageWireInfo = { offset: 0, argChunkLength: 0, argLength: 0, argInflated: false };
+  private readonly chunks: ChunkReader;
+  private inflater: ChunkInflater | undefined;
+  private pending: PeerMessageName | undefined;
+  private pendingPad = 0;
+  private failure: LegacyError | undefined;
+
+  constructor(options: StreamDecoderOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.chunks = new ChunkReader(this.limits);
+    this.serial = new SerialDecoder({ ...options.serial, limits: this.limits });
+  }
+
+  /** True once the peer's COMPRESS header has been read. */
+  get compressed(): boolean {
+    return this.inflater !== undefined;
+  }
+
+  /** The error that stopped this decoder, if any. */
+  get error(): LegacyError | undefined {
+    return this.failure;
+  }
+
+  /** Bytes received that do not yet form a complete message. */
+  get buffered(): number {
+    return this.chunks.pending + (this.pending !== undefined ? 1 : 0);
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.failure !== undefined) throw this.failed();
+    this.chunks.push(bytes);
+  }
+
+  /** The next complete message, or undefined until more bytes arrive. Throws LegacyError. */
+  next(): LegacyMessage | undefined {
+    if (this.failure !== undefined) throw this.failed();
+    try {
+      return this.step();
+    } catch (err) {
+      this.failure = toLegacyError(err, 'stream');
+      throw this.failure;
+    }
+  }
+
+  /** Everything that is complete now. */
+  drain(): LegacyMessage[] {
+    const out: LegacyMessage[] = [];
+    for (let m = this.next(); m !== undefined; m = this.next()) out.push(m);
+    return out;
+  }
+
+  /** The peer closed its side: anything left over is a truncated message. */
+  end(): void {
+    if (this.failure !== undefined) return;
+    if (this.chunks.pending > 0 || this.pending !== undefined) {
+      this.failure = legacyError(
+        'truncated',
+        this.pending !== undefined ? `connection closed before the argument chunk of ${this.pending}` : `connection closed inside a chunk (${this.chunks.pending} byte(s) pending)`,
+        { field: this.pending !== undefined ? `${this.pending}.args` : 'chunk', offset: this.chunks.position },
+      );
+      throw this.failure;
+    }
+  }
+
+  private failed(): LegacyError {
+    return this.failure!;
+  }
+
+  private step(): LegacyMessage | undefined {
+    for (;;) {
+      let chunk = this.chunks.next();
+      if (chunk === undefined) return undefined;
+      const at = this.chunks.offset;
+      const raw = chunk.length;
+      let inflated = false;
+      if (this.inflater !== undefined) {
+        // Trailer 0 means "sent raw": the payload is then exactly 4 bytes longer than the chunk.
+        inflated = chunk[raw - 4] !== 0 || chunk[raw - 3] !== 0 || chunk[raw - 2] !== 0 || chunk[raw - 1] !== 0;
+        chunk = this.inflater.decode(chunk, at);
+      }
+      if (this.pending === undefined) {
+        if (chunk.length !== HEADER_CHUNK_SIZE) {
+          throw legacyError('unexpected_argument_chunk', `a ${chunk.length}-byte chunk where an 8-byte message header was due`, {
+            field: 'header',
+            offset: at - 4,
+          });
+        }
+        const code = chunk[0]!;
+        const entry = PEER_MESSAGES.get(code);
+        if (entry === undefined) {
+          throw legacyError('unknown_message_type', `message type 0x${code.toString(16).padStart(2, '0')} is not exchanged between peers`, {
+            field: 'header.type',
+            offset: at,
+          });
+        }
+        const pad = (chunk[1]! << 16) | (chunk[2]! << 8) | chunk[3]!;
+        this.info.offset = at - 4;
+        this.info.argChunkLength = 0;
+        this.info.argLength = 0;
+        this.info.argInflated = false;
+        const [name, hasArgs] = entry;
+        if (hasArgs) {
+          this.pending = name;
+          this.pendingPad = pad;
+          continue;
+        }
+        const msg = headerOnly(name);
+        if (pad !== 0) msg.headerPad = pad;
+        if (name === 'COMPRESS') this.inflater = new ChunkInflater(this.limits.maxDecompressedSize);
+        return msg;
+      }
+      const name = this.pending;
+      this.info.argChunkLength = raw;
+      this.info.argLength = chunk.length;
+      this.info.argInflated = inflated;
+      const msg = decodeArgs(name, chunk, at, this.serial);
+      this.pending = undefined;
+      if (this.pendingPad !== 0) msg.headerPad = this.pendingPad;
+      return msg;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { ByteWriter } from '../../src/core/bytes.ts';
+import { ChunkDeflater } from './compression.ts';
+import { MAX_PHYSICAL_CHUNK, MESSAGE_CODE } from './constants.ts';
+import { legacyError } from './errors.ts';
+import { writeChunk } from './framing.ts';
+import { encodeArgs, type LegacyMessage } from './messages.ts';
+import { SerialEncoder, type SerialEncoderOptions } from './serial-writer.ts';
+
+// One direction of a legacy connection: typed messages in, wire bytes out. Encoding COMPRESS
+// switches every later chunk (headers included) to the compressed format; the COMPRESS header
+// itself goes out plain.
+
+export interface StreamEncoderOptions {
+  serial?: SerialEncoderOptions;
+  /** Never split chunks with PARTIAL: required towards Broccoli, and what Bro does over TLS. */
+  noPartial?: boolean;
+  /** Largest physical chunk payload (default 1 MiB - 4). */
+  maxPiece?: number;
+  /** zlib level for a COMPRESS message that does not carry its own `level` (default 6). */
+  compressionLevel?: number;
+}
+
+export class LegacyStreamEncoder {
+  readonly serial: SerialEncoder;
+  noPartial: boolean;
+  compressionLevel: number;
+  private readonly maxPiece: number;
+  private deflater: ChunkDeflater | undefined;
+  private readonly header = new Uint8Array(8);
+  private readonly args = new ByteWriter(1024);
+  private readonly out = new ByteWriter(1024);
+
+  constructor(options: StreamEncoderOptions = {}) {
+    this.serial = new SerialEncoder(options.serial);
+    this.noPartial = options.noPartial ?? false;
+    this.maxPiece = options.maxPiece ?? MAX_PHYSICAL_CHUNK;
+    this.compressionLevel = options.compressionLevel ?? 6;
+  }
+
+  /** True once a COMPRESS has been encoded. */
+  get compressing(): boolean {
+    return this.deflater !== undefined;
+  }
+
+  /** The wire bytes of one message (a fresh array). */
+  encode(msg: LegacyMessage): Uint8Array {
+    this.out.reset();
+    this.encodeInto(msg, this.out);
+    return this.out.toBytes();
+  }
+
+  /** Append the wire bytes of one message to `w` (batch several messages into one write). */
+  encodeInto(msg: LegacyMessage, w: ByteWriter): void {
+    const code = MESSAGE_CODE[msg.type];
+    if (code === undefined) throw legacyError('invalid_value', `not a peer message: ${String((msg as { type: unknown }).type)}`, { field: 'type' });
+    const h = this.header;
+    const pad = msg.headerPad ?? 0;
+    h[0] = code;
+    h[1] = (pad >>> 16) & 0xff;
+    h[2] = (pad >>> 8) & 0xff;
+    h[3] = pad & 0xff;
+    // The args are encoded first so a failure leaves `w` and the compression stream untouched.
+    const a = this.args.reset();
+    const hasArgs = encodeArgs(msg, a, this.serial);
+    if (hasArgs && a.length === 0) throw legacyError('invalid_value', `${msg.type} with an empty argument`, { field: `${msg.type}.args` });
+    this.chunk(w, h);
+    if (hasArgs) this.chunk(w, a.peek());
+    if (msg.type === 'COMPRESS') this.deflater = new ChunkDeflater(msg.level ?? this.compressionLevel);
+  }
+
+  private chunk(w: ByteWriter, payload: Uint8Array): void {
+    const data = this.deflater !== undefined ? this.deflater.encode(payload) : payload;
+    writeChunk(w, data, { maxPiece: this.maxPiece, noPartial: this.noPartial });
+  }
+}

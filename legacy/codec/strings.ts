@@ -1,0 +1,159 @@
+import type { ByteWriter } from '../../src/core/bytes.ts';
+
+// Bro strings are byte strings. We hand them to JavaScript as text when they are valid UTF-8 (NUL
+// bytes included, which is the common case) and otherwise as a lossless escaped rendering plus the
+// raw bytes:
+//
+//   every byte that is not part of a valid UTF-8 sequence  ->  \xNN (two lowercase hex digits)
+//   every backslash                                       ->  \x5c
+//
+// so "caf\xe9" is the 4-byte Latin-1 "café", and a text can always be told from its escaping
+// because escaping only ever happens when `raw` is present (or, in decoded-capture output, when
+// `"escaped": true` accompanies the value).
+
+const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8 = new TextEncoder();
+
+/** Text of valid UTF-8 bytes, or undefined if they are not valid UTF-8. */
+export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const n = end - start;
+  if (n === 0) return '';
+  if (n <= 48) {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
+  try {
+    return fatal.decode(bytes.subarray(start, end));
+  } catch {
+    return undefined;
+  }
+}
+
+function hex2(b: number): string {
+  return (b < 16 ? '\\x0' : '\\x') + b.toString(16);
+}
+
+/** Length of the valid UTF-8 sequence starting at i, or 0 if the byte there starts none. */
+function sequenceLength(bytes: Uint8Array, i: number, end: number): number {
+  const b0 = bytes[i]!;
+  if (b0 < 0x80) return 1;
+  let need: number;
+  let min: number;
+  if (b0 >= 0xc2 && b0 <= 0xdf) (need = 1), (min = 0x80);
+  else if (b0 >= 0xe0 && b0 <= 0xef) (need = 2), (min = 0x800);
+  else if (b0 >= 0xf0 && b0 <= 0xf4) (need = 3), (min = 0x10000);
+  else return 0;
+  if (i + need >= end) return 0;
+  let cp = b0 & (0x3f >> need);
+  for (let k = 1; k <= need; k++) {
+    const b = bytes[i + k]!;
+    if ((b & 0xc0) !== 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return need + 1;
+}
+
+/** The escaped rendering of bytes that are not valid UTF-8 (see the module comment). */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b === 0x5c) {
+      out += '\\x5c';
+      i++;
+      continue;
+    }
+    const n = sequenceLength(bytes, i, bytes.length);
+    if (n === 0) {
+      out += hex2(b);
+      i++;
+    } else {
+      out += n === 1 ? String.fromCharCode(b) : (fatal.decode(bytes.subarray(i, i + n)) as string);
+      i += n;
+    }
+  }
+  return out;
+}
+
+/** Decoded string field: text, plus raw bytes when the text is an escaped rendering. */
+export interface DecodedText {
+  text: string;
+  raw: Uint8Array | undefined;
+}
+
+/** Decode bytes[start, end) into text; copies raw bytes (never a view) when not valid UTF-8. */
+export function decodeText(bytes: Uint8Array, start: number, end: number): DecodedText {
+  const text = decodeUtf8(bytes, start, end);
+  if (text !== undefined) return { text, raw: undefined };
+  const raw = bytes.slice(start, end);
+  return { text: escapeBytes(raw), raw };
+}
+
+/** Like decodeText, but just the text (escaped when not UTF-8): for names and other identifiers. */
+export function decodeName(bytes: Uint8Array, start: number, end: number): string {
+  const text = decodeUtf8(bytes, start, end);
+  return text !== undefined ? text : escapeBytes(bytes.subarray(start, end));
+}
+
+/** Inverse of escapeBytes. */
+export function unescapeText(text: string): Uint8Array {
+  const parts: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    if (text.charCodeAt(i) === 0x5c && text[i + 1] === 'x' && /^[0-9a-f]{2}$/.test(text.slice(i + 2, i + 4))) {
+      parts.push(parseInt(text.slice(i + 2, i + 4), 16));
+      i += 4;
+      continue;
+    }
+    const cp = text.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    for (const b of utf8.encode(ch)) parts.push(b);
+    i += ch.length;
+  }
+  return Uint8Array.from(parts);
+}
+
+/** UTF-8 bytes of a JS string. */
+export function encodeUtf8(text: string): Uint8Array {
+  return utf8.encode(text);
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** Write a u32-length-prefixed string (raw bytes win over the text when present). */
+export function writeString(w: ByteWriter, text: string, raw?: Uint8Array): void {
+  if (raw !== undefined) {
+    w.u32(raw.length);
+    w.bytes(raw);
+  } else if (text.length < 256 && isAscii(text)) {
+    w.u32(text.length);
+    w.ensure(text.length);
+    for (let i = 0; i < text.length; i++) w.u8(text.charCodeAt(i));
+  } else {
+    const bytes = utf8.encode(text);
+    w.u32(bytes.length);
+    w.bytes(bytes);
+  }
+}
+
+/** Write text followed by a NUL byte (C strings in VERSION, REQUEST_EVENTS, REMOTE_PRINT ...). */
+export function writeCString(w: ByteWriter, text: string, raw?: Uint8Array): void {
+  w.bytes(raw ?? (isAscii(text) ? asciiBytes(text) : utf8.encode(text)));
+  w.u8(0);
+}
+
+function asciiBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,106 @@
+import { SerType } from './constants.ts';
+import { legacyError } from './errors.ts';
+import { readI64 } from './int64.ts';
+import type { BroType, FullType, RecordField } from './model.ts';
+import type { SerialDecoder } from './serial-reader.ts';
+
+// Type bodies (section 8.7). A type object is created as a complete "shell" from its serial type
+// before its body is read, because Bro registers it in the cache first: a recursive record type
+// refers back to itself while its fields are being read.
+
+const VOID: BroType = Object.freeze({ kind: 'byname', name: '' }) as BroType;
+
+export function typeShell(stype: number): FullType | undefined {
+  const c = { tag: 'void' as const, internal: 0, networkOrder: false, baseType: false, name: '' };
+  switch (stype) {
+    case SerType.BRO_TYPE:
+      return { kind: 'basic', ...c };
+    case SerType.SUBNET_TYPE:
+      return { kind: 'subnet', ...c };
+    case SerType.TYPE_LIST:
+      return { kind: 'typelist', ...c, pure: null, types: [] };
+    case SerType.TABLE_TYPE:
+      return { kind: 'table', ...c, yield: null, indices: VOID };
+    case SerType.SET_TYPE:
+      return { kind: 'set', ...c, yield: null, indices: VOID };
+    case SerType.RECORD_TYPE:
+      return { kind: 'record', ...c, numFields: 0, fields: null };
+    case SerType.ENUM_TYPE:
+      return { kind: 'enum', ...c, counter: 0, names: [] };
+    case SerType.VECTOR_TYPE:
+      return { kind: 'vector', ...c, yield: VOID };
+    case SerType.FILE_TYPE:
+      return { kind: 'file', ...c, yield: VOID };
+    case SerType.OPAQUE_TYPE:
+      return { kind: 'opaque', ...c, opaqueName: '' };
+    case SerType.FUNC_TYPE:
+      return { kind: 'func', ...c, yield: null, args: VOID, argTypes: VOID, flavor: 0 };
+    default:
+      return undefined;
+  }
+}
+
+export function readTypeBody(d: SerialDecoder, t: FullType, field: string): void {
+  const r = d.r;
+  t.tag = d.tagName(r.u8(field), field);
+  t.internal = r.u8(field);
+  t.networkOrder = d.bool(field);
+  t.baseType = d.bool(field);
+  t.name = d.string(field);
+  switch (t.kind) {
+    case 'basic':
+    case 'subnet':
+      return;
+    case 'typelist': {
+      t.pure = d.optionalType(field);
+      const n = r.i32(field);
+      for (let i = 0; i < n; i++) t.types.push(d.type(field));
+      return;
+    }
+    case 'table':
+    case 'set':
+      t.yield = d.optionalType(field);
+      t.indices = d.type(field);
+      if (t.kind === 'set' && d.bool(field)) {
+        throw legacyError('unsupported_object', 'set type with an element expression', { field, offset: r.position - 1 });
+      }
+      return;
+    case 'record': {
+      t.numFields = r.i32(field);
+      if (!d.bool(field)) return;
+      const n = r.i32(field);
+      const fields: RecordField[] = [];
+      for (let i = 0; i < n; i++) {
+        const attrs = d.optionalAttributes(field);
+        const type = d.type(field);
+        fields.push({ name: d.string(field), type, attrs });
+      }
+      t.fields = fields;
+      return;
+    }
+    case 'enum': {
+      t.counter = readI64(r, field);
+      const n = r.u32(field);
+      // A legacy flag Bro always writes as false.
+      r.u8(field);
+      for (let i = 0; i < n; i++) {
+        const name = d.string(field);
+        t.names.push({ name, value: readI64(r, field) });
+      }
+      return;
+    }
+    case 'vector':
+    case 'file':
+      t.yield = d.type(field);
+      return;
+    case 'opaque':
+      t.opaqueName = d.string(field);
+      return;
+    case 'func':
+      t.yield = d.optionalType(field);
+      t.args = d.type(field);
+      t.argTypes = d.type(field);
+      t.flavor = r.i32(field);
+      return;
+  }
+}
