@@ -18,6 +18,8 @@ type Verb = (args: string[]) => Promise<number>;
 
 const VERBS: Record<string, () => Promise<Verb>> = {
   decode: async () => (await import('./decode.ts')).decodeMain,
+  record: async () => (await import('./record.ts')).recordMain,
+  replay: async () => (await import('./replay.ts')).replayMain,
 };
 
 export async function main(argv: string[]): Promise<number> {

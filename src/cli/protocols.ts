@@ -4,13 +4,14 @@
 import type { ProtocolDecoder, ProtocolName } from '../core/capture/types.ts';
 import { websocketDecoder } from '../core/capture/websocket/decoder.ts';
 import { captureError } from '../core/capture/errors.ts';
+import { legacyCaptureDecoder } from '../../legacy/codec/capture-decoder.ts';
 
 export const PROTOCOL_NAMES: readonly ProtocolName[] = ['legacy', 'broker', 'websocket'];
 
 export const DECODERS: readonly ProtocolDecoder[] = [
   websocketDecoder(),
   // broker: modern/native capture adapter (not landed yet)
-  // legacy: legacy/codec capture adapter (not landed yet)
+  legacyCaptureDecoder,
 ];
 
 /** The decoder for an explicit `--protocol`; a typed `unknown_protocol` error otherwise. */

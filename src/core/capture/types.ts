@@ -51,4 +51,9 @@ export interface ProtocolDecoder {
   /** Given the first bytes of each direction, is this plausibly our protocol? */
   detect(c2s: Uint8Array, s2c: Uint8Array): boolean;
   session(options?: { strict?: boolean }): StreamDecoder;
+  /**
+   * For `comm-bridge replay`: the part of a message that must be equal between a capture and a live
+   * peer (leave out timestamps, runtimes, padding, random ids). Without it only `type` is compared.
+   */
+  comparable?(message: DecodedMessage): unknown;
 }

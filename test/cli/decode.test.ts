@@ -1,0 +1,144 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeCapture, decodeMain, type DecodedLine } from '../../src/cli/decode.ts';
+import { DECODERS, PROTOCOL_NAMES } from '../../src/cli/protocols.ts';
+import { readTranscript } from '../../src/core/capture/transcript.ts';
+import type { ProtocolDecoder } from '../../src/core/capture/types.ts';
+import { fixtureDir } from '../core/capture-helpers.ts';
+import { memoryIo, tempDir } from './helpers.ts';
+
+const WS = `${fixtureDir('broker')}websocket-json-session`;
+const lines = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('decode prints one JSON object per message, conn/dir/t first, and exits 0', async () => {
+  const io = memoryIo();
+  assert.is(await decodeMain([`${WS}.jsonl`], io), 0);
+  const out = lines(io.out());
+  assert.ok(out.length > 100);
+  for (const l of out) assert.equal(Object.keys(l).slice(0, 4), ['conn', 'dir', 't', 'type']);
+  assert.equal([...new Set(out.map((l) => l['conn']))], [0, 1, 2, 3]);
+  assert.ok(io.out().includes('"data":18446744073709551615'), '64-bit values printed exactly');
+  assert.is(io.err(), '');
+});
+
+test('--conn selects one connection; the pcap decodes to the same messages as the transcript', async () => {
+  const a = memoryIo();
+  const b = memoryIo();
+  assert.is(await decodeMain([`${WS}.jsonl`, '--conn', '3'], a), 0);
+  // Content sniffing, not the file name: a pcap under another name is still a pcap.
+  const dir = tempDir();
+  try {
+    const renamed = join(dir.path, 'capture.bin');
+    copyFileSync(`${WS}.pcap`, renamed);
+    assert.is(await decodeMain([renamed, '--conn', '3'], b), 0);
+  } finally {
+    dir.remove();
+  }
+  const strip = (ls: Record<string, unknown>[]) => ls.map(({ t: _t, ...rest }) => rest);
+  assert.equal(strip(lines(b.out())), strip(lines(a.out())));
+  assert.equal(lines(a.out()).map((l) => l['type']), ['http-request', 'http-response', 'subscribe', 'ack', 'binary']);
+});
+
+test('--strict fails the run (exit 1) after printing when any error line appears', async () => {
+  const io = memoryIo();
+  assert.is(await decodeMain([`${WS}.jsonl`, '--strict'], io), 1);
+  assert.ok(lines(io.out()).some((l) => l['type'] === 'error' && l['code'] === 'http_trailing_bytes'));
+  assert.match(io.err(), /1 error message/);
+});
+
+test('unreadable input and bad options are typed errors on stderr with a non-zero exit', async () => {
+  const dir = tempDir();
+  try {
+    const notCapture = join(dir.path, 'notes.jsonl');
+    writeFileSync(notCapture, 'hello, this is not a capture\n');
+    const cases: [string[], RegExp][] = [
+      [[join(dir.path, 'missing.pcap')], /file_unreadable/],
+      [[notCapture], /not_a_capture/],
+      [[`${WS}.jsonl`, '--protocol', 'smtp'], /unknown_protocol: unknown protocol 'smtp'/],
+      [[`${WS}.jsonl`, '--conn', '9'], /no_such_connection/],
+      [[`${WS}.jsonl`, '--conn', 'x'], /usage/],
+      [[], /usage/],
+      [[`${WS}.jsonl`, '--bogus'], /usage/],
+    ];
+    for (const [args, expected] of cases) {
+      const io = memoryIo();
+      assert.is(await decodeMain(args, io), 2, args.join(' '));
+      assert.match(io.err(), expected);
+      assert.is(io.out(), '');
+    }
+    const unregistered = PROTOCOL_NAMES.find((p) => !DECODERS.some((d) => d.protocol === p));
+    if (unregistered) {
+      const io = memoryIo();
+      assert.is(await decodeMain([`${WS}.jsonl`, '--protocol', unregistered], io), 2);
+      assert.match(io.err(), /no decoder for protocol/);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('an explicit --protocol wins over detection', async () => {
+  const io = memoryIo();
+  await decodeMain([`${WS}.jsonl`, '--conn', '3', '--protocol', 'websocket'], io);
+  assert.is(lines(io.out())[0]!['type'], 'http-request');
+});
+
+test('connections no decoder recognises get one undecoded line (TLS is named)', () => {
+  const capture = readTranscript(['{"capture":"x"}', '{"dir":"c2s","t":0,"conn":0,"hex":"160301002a"}', '{"dir":"c2s","t":1,"conn":1,"hex":"00ff"}'].join('\n'));
+  const out: DecodedLine[] = [];
+  decodeCapture(capture, {}, (l) => out.push(l));
+  assert.equal(
+    out.map((l) => [l.conn, l.type, l['tls'] ?? false]),
+    [
+      [0, 'undecoded', true],
+      [1, 'undecoded', false],
+    ],
+  );
+});
+
+test('records go to each connection in capture order; a throwing decoder yields an error line for that direction only', () => {
+  const calls: string[] = [];
+  const fake: ProtocolDecoder = {
+    protocol: 'legacy',
+    detect: () => true,
+    session: () => ({
+      push(dir, bytes) {
+        const text = Buffer.from(bytes).toString();
+        if (text === 'boom') throw Object.assign(new Error('kaput'), { code: 'fake_failure' });
+        calls.push(`${dir}:${text}`);
+        return [{ type: 'chunk', text }];
+      },
+      end(dir) {
+        calls.push(`${dir}:end`);
+        return [];
+      },
+    }),
+  };
+  const rec = (conn: number, dir: string, text: string) => `{"dir":"${dir}","t":${conn},"conn":${conn},"hex":"${Buffer.from(text).toString('hex')}"}`;
+  const capture = readTranscript([rec(0, 'c2s', 'a'), rec(1, 'c2s', 'x'), rec(0, 's2c', 'boom'), rec(0, 's2c', 'ignored'), rec(0, 'c2s', 'b'), '{"dir":"c2s","t":3,"conn":0,"eof":true}'].join('\n'));
+  const out: DecodedLine[] = [];
+  const summary = decodeCapture(capture, { decoders: [fake] }, (l) => out.push(l));
+  assert.equal(calls, ['c2s:a', 'c2s:x', 'c2s:b', 'c2s:end', 'c2s:end', 's2c:end']);
+  assert.equal(
+    out.map((l) => `${l.conn}/${l.dir}/${l.type}/${String(l['text'] ?? l['code'])}`),
+    ['0/c2s/chunk/a', '1/c2s/chunk/x', '0/s2c/error/fake_failure', '0/c2s/chunk/b'],
+  );
+  assert.equal(summary, { messages: 4, errors: 1, connections: 2 });
+});
+
+test('the installed entry point runs decode (and lists it in help)', () => {
+  const bin = fileURLToPath(new URL('../../src/cli/comm-bridge.js', import.meta.url));
+  const run = spawnSync(process.execPath, [bin, 'decode', `${WS}.pcap`, '--conn', '2'], { encoding: 'utf8' });
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(lines(run.stdout).map((l) => l['type']), ['http-request', 'http-response', 'text', 'close']);
+  const help = spawnSync(process.execPath, [bin, 'help'], { encoding: 'utf8' });
+  assert.match(help.stdout, /decode FILE/);
+  assert.match(help.stdout, /record --listen/);
+  assert.match(help.stdout, /replay FILE/);
+});
+
+test.run();
