@@ -109,6 +109,16 @@ test('describeData hook adds its fields to data messages', async () => {
   const ev = lines.find((l) => l['topic'] === '/bridge/ws/event/ping')!;
   assert.is(ev['event'], 'found');
   assert.ok(Object.keys(ev).indexOf('event') < Object.keys(ev).indexOf('text'), 'raw text stays last');
+  const failing = await decodeFixture({
+    describeData: (m: { text: string }) => {
+      if (m.text.includes('/value/port-')) throw Object.assign(new Error('nope'), { code: 'invalid_data' });
+      return undefined;
+    },
+  });
+  const ports = failing.filter((l) => String(l['text']).includes('/value/port-'));
+  assert.ok(ports.length >= 4);
+  assert.ok(ports.every((l) => l['describe_error'] === 'invalid_data'), 'the describer failure is shown on its message');
+  assert.is(failing.filter((l) => l['describe_error'] !== undefined).length, ports.length, 'and only there; decoding goes on');
 });
 
 // ---- synthetic frames ----

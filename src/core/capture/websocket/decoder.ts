@@ -12,10 +12,15 @@ import { headerValue, headLength, looksLikeHttp, parseHead, type HttpHead } from
 import { FrameReader, Opcode, type FrameLimits, type WsErrorCode, type WsEvent, type WsMessage } from './frames.ts';
 
 /**
- * Extra fields for a Broker data message, computed from its value — e.g. `{event, args}` for a Zeek
- * event. Returning undefined adds nothing. Must not throw for well-formed JSON of any shape.
+ * Extra fields for a Broker data message — e.g. `{event, args}` for a Zeek event — computed from
+ * the message's raw JSON `text` (for a codec that parses Broker's JSON itself) or from the value
+ * already parsed here. Returning undefined adds nothing; a throw is reported as `describe_error`.
  */
-export type BrokerDataDescriber = (value: { '@data-type': JsonValue | undefined; data: JsonValue | undefined }) => Record<string, unknown> | undefined;
+export type BrokerDataDescriber = (message: {
+  text: string;
+  '@data-type': JsonValue | undefined;
+  data: JsonValue | undefined;
+}) => Record<string, unknown> | undefined;
 
 export interface WebSocketDecoderOptions extends Partial<FrameLimits> {
   /** Longest HTTP head accepted before the connection is declared not HTTP. */
@@ -227,7 +232,12 @@ class WebSocketSession implements StreamDecoder {
       switch (v['type']) {
         case 'data-message': {
           const value = { '@data-type': v['@data-type'], data: v['data'] };
-          const extra = this.options.describeData?.(value);
+          let extra: Record<string, unknown> | undefined;
+          try {
+            extra = this.options.describeData?.({ text, ...value });
+          } catch (err) {
+            extra = { describe_error: String((err as { code?: unknown }).code ?? (err as Error).message) };
+          }
           return { type: 'data-message', topic: v['topic'], ...value, ...extra, text };
         }
         case 'ack':
