@@ -33,17 +33,29 @@ export interface DecodeSummary {
   connections: number;
 }
 
+/** The opening bytes of each direction of every connection (one pass over the records). */
+export function openingBytesByConn(records: readonly CaptureRecord[], limit = DETECT_BYTES): Map<number, { c2s: Uint8Array; s2c: Uint8Array }> {
+  const acc = new Map<number, { parts: Record<Direction, Uint8Array[]>; have: Record<Direction, number> }>();
+  for (const r of records) {
+    if (r.kind !== 'data') continue;
+    let a = acc.get(r.conn);
+    if (!a) acc.set(r.conn, (a = { parts: { c2s: [], s2c: [] }, have: { c2s: 0, s2c: 0 } }));
+    if (a.have[r.dir] >= limit) continue;
+    const piece = r.bytes.subarray(0, limit - a.have[r.dir]);
+    a.parts[r.dir].push(piece);
+    a.have[r.dir] += piece.length;
+  }
+  return new Map([...acc].map(([conn, a]) => [conn, { c2s: Buffer.concat(a.parts.c2s), s2c: Buffer.concat(a.parts.s2c) }]));
+}
+
+const NOTHING = { c2s: new Uint8Array(0), s2c: new Uint8Array(0) };
+
 /** The opening bytes of each direction of one connection. */
 export function openingBytes(records: readonly CaptureRecord[], conn: number, limit = DETECT_BYTES): { c2s: Uint8Array; s2c: Uint8Array } {
-  const parts: Record<Direction, Uint8Array[]> = { c2s: [], s2c: [] };
-  const have: Record<Direction, number> = { c2s: 0, s2c: 0 };
-  for (const r of records) {
-    if (r.conn !== conn || r.kind !== 'data' || have[r.dir] >= limit) continue;
-    const piece = r.bytes.subarray(0, limit - have[r.dir]);
-    parts[r.dir].push(piece);
-    have[r.dir] += piece.length;
-  }
-  return { c2s: Buffer.concat(parts.c2s), s2c: Buffer.concat(parts.s2c) };
+  return openingBytesByConn(
+    records.filter((r) => r.conn === conn),
+    limit,
+  ).get(conn) ?? NOTHING;
 }
 
 function looksLikeTls(b: Uint8Array): boolean {
@@ -65,6 +77,7 @@ export function decodeCapture(capture: Capture, options: DecodeOptions, emit: (l
   const decoders = options.decoders ?? DECODERS;
   const summary: DecodeSummary = { messages: 0, errors: 0, connections: 0 };
   const states = new Map<number, ConnState>();
+  const openings = openingBytesByConn(capture.records);
   const out = (conn: number, dir: Direction, t: number, msgs: DecodedMessage[]) => {
     for (const m of msgs) {
       summary.messages++;
@@ -87,7 +100,7 @@ export function decodeCapture(capture: Capture, options: DecodeOptions, emit: (l
     let state = states.get(r.conn);
     if (!state) {
       summary.connections++;
-      const opening = openingBytes(capture.records, r.conn);
+      const opening = openings.get(r.conn) ?? NOTHING;
       const decoder = options.decoder ?? detectDecoder(opening.c2s, opening.s2c, decoders);
       state = { session: decoder?.session({ strict: options.strict ?? false }), ended: new Set(), failed: new Set(), lastT: r.t };
       states.set(r.conn, state);
