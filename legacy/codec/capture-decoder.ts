@@ -1,35 +1,16 @@
 import type { DecodedMessage, Direction, ProtocolDecoder, StreamDecoder } from '../../src/core/capture/types.ts';
-import { CapsFlag } from './constants.ts';
 import { peerAction, toLegacyError, type LegacyError } from './errors.ts';
-import type { LegacyMessage } from './messages.ts';
 import type { LegacyLimits } from './options.ts';
 import { renderMessage } from './capture-render.ts';
-import type { SerialFormat } from './serial-reader.ts';
+import { ConnectionPhases } from './phase-model.ts';
 import { LegacyStreamDecoder } from './stream-decoder.ts';
 import { checkVersion } from './version.ts';
 
-// Decodes a captured legacy connection (both directions) for `comm-bridge decode`. A passive
-// observer has to follow both peers' phases to know how each side writes its SERIALs: cache ids
-// are 32-bit until the sender is RUNNING (SYNC included) and 64-bit afterwards only if both peers
-// announced PID_64BIT; likewise the new cache strategy. Compression switches inside the stream
-// decoder. Malformed input becomes an `error` line and stops that direction only.
-
-type Phase = 'setup' | 'handshake' | 'sync' | 'running';
-
-interface Side {
-  readonly dir: Direction;
-  readonly decoder: LegacyStreamDecoder;
-  phase: Phase;
-  caps: number;
-  versionSeen: boolean;
-  runtime: number;
-  /** REQUEST_SYNC sent: its authoritative flag. */
-  sync: boolean | undefined;
-  phaseDones: number;
-  failed: boolean;
-}
-
-const other = (dir: Direction): Direction => (dir === 'c2s' ? 's2c' : 'c2s');
+// Decodes a captured legacy connection (both directions) for `comm-bridge decode`, following both
+// peers' phases (phase-model.ts) so each side's SERIALs are read with the right cache-id width and
+// cache strategy; compression switches inside the stream decoder. Malformed input becomes an
+// `error` line and stops that direction only; a VERSION the receiver would reject is followed by
+// an `error` line saying so.
 
 export interface LegacySessionOptions {
   /** Also report protocol-rule violations (messages before VERSION) as errors. */
@@ -38,128 +19,55 @@ export interface LegacySessionOptions {
 }
 
 export class LegacySessionDecoder implements StreamDecoder {
-  private readonly sides: Record<Direction, Side>;
+  readonly phases = new ConnectionPhases();
+  private readonly decoders: Record<Direction, LegacyStreamDecoder>;
+  private readonly failed = new Set<Direction>();
   private readonly strict: boolean;
 
   constructor(options: LegacySessionOptions = {}) {
     this.strict = options.strict ?? false;
-    const side = (dir: Direction): Side => ({
-      dir,
-      decoder: new LegacyStreamDecoder(options.limits !== undefined ? { limits: options.limits } : {}),
-      phase: 'setup',
-      caps: 0,
-      versionSeen: false,
-      runtime: 0,
-      sync: undefined,
-      phaseDones: 0,
-      failed: false,
-    });
-    this.sides = { c2s: side('c2s'), s2c: side('s2c') };
-  }
-
-  /** The SERIAL format side `dir` writes with, given both sides' phases and capabilities. */
-  formatOf(dir: Direction): SerialFormat {
-    const x = this.sides[dir];
-    const y = this.sides[other(dir)];
-    const running = x.phase === 'running';
-    const both = (flag: number): boolean => running && (x.caps & flag) !== 0 && (y.caps & flag) !== 0;
-    return { pid64: both(CapsFlag.PID_64BIT), newCacheStrategy: both(CapsFlag.NEW_CACHE_STRATEGY) };
-  }
-
-  phaseOf(dir: Direction): Phase {
-    return this.sides[dir].phase;
+    const make = (): LegacyStreamDecoder => new LegacyStreamDecoder(options.limits !== undefined ? { limits: options.limits } : {});
+    this.decoders = { c2s: make(), s2c: make() };
   }
 
   push(dir: Direction, bytes: Uint8Array): DecodedMessage[] {
-    const x = this.sides[dir];
-    if (x.failed) return [];
+    if (this.failed.has(dir)) return [];
     const out: DecodedMessage[] = [];
+    const decoder = this.decoders[dir];
     try {
-      x.decoder.push(bytes);
+      decoder.push(bytes);
       for (;;) {
-        x.decoder.serial.format = this.formatOf(dir);
-        const msg = x.decoder.next();
+        decoder.serial.format = this.phases.formatOf(dir);
+        const msg = decoder.next();
         if (msg === undefined) break;
-        out.push(renderMessage(msg, x.decoder.info));
-        this.observe(x, msg, out);
+        out.push(renderMessage(msg, decoder.info));
+        if (this.strict && msg.type !== 'VERSION' && !this.phases.versionSeen(dir)) {
+          out.push({ type: 'error', code: 'malformed_message', message: `${msg.type} before VERSION (peer did not send version)`, action: 'close connection' });
+        }
+        if (msg.type === 'VERSION') {
+          // The receiver mirrors the sender's cache with the sender's announced capacity.
+          decoder.serial.cache.capacity = msg.cacheSize;
+          const problem = checkVersion(msg);
+          if (problem !== undefined) out.push(errorLine(problem));
+        }
+        this.phases.observe(dir, msg);
       }
     } catch (err) {
-      out.push(this.fail(x, toLegacyError(err)));
+      this.failed.add(dir);
+      out.push(errorLine(toLegacyError(err)));
     }
     return out;
   }
 
   end(dir: Direction): DecodedMessage[] {
-    const x = this.sides[dir];
-    if (x.failed) return [];
+    if (this.failed.has(dir)) return [];
     try {
-      x.decoder.end();
+      this.decoders[dir].end();
     } catch (err) {
-      return [this.fail(x, toLegacyError(err))];
+      this.failed.add(dir);
+      return [errorLine(toLegacyError(err))];
     }
     return [];
-  }
-
-  private fail(x: Side, err: LegacyError): DecodedMessage {
-    x.failed = true;
-    return errorLine(err);
-  }
-
-  private observe(x: Side, msg: LegacyMessage, out: DecodedMessage[]): void {
-    const y = this.sides[other(x.dir)];
-    if (!x.versionSeen && msg.type !== 'VERSION' && this.strict) {
-      out.push({ type: 'error', code: 'malformed_message', message: `${msg.type} before VERSION (peer did not send version)`, action: 'close connection' });
-    }
-    switch (msg.type) {
-      case 'VERSION': {
-        x.versionSeen = true;
-        x.runtime = msg.runtime;
-        // The receiver mirrors the sender's cache with the sender's announced capacity.
-        x.decoder.serial.cache.capacity = msg.cacheSize;
-        if (y.phase === 'setup') y.phase = 'handshake';
-        const problem = checkVersion(msg);
-        if (problem !== undefined) out.push(errorLine(problem));
-        return;
-      }
-      case 'CAPS':
-        x.caps = msg.flags;
-        return;
-      case 'REQUEST_SYNC':
-        x.sync = msg.authoritative;
-        return;
-      case 'PHASE_DONE':
-        x.phaseDones++;
-        if (x.phaseDones === 1) {
-          // x has now sent its PHASE_DONE; y has received it.
-          if (y.phaseDones >= 1) this.handshakeDone(x);
-          if (y.phaseDones >= 1) this.handshakeDone(y);
-        } else if (x.phaseDones === 2 && x.phase === 'sync' && this.stateSender() === x) {
-          x.phase = 'running';
-          if (y.phase === 'sync') y.phase = 'running';
-        }
-        return;
-      default:
-        return;
-    }
-  }
-
-  private handshakeDone(s: Side): void {
-    if (s.phase === 'running' || s.phase === 'sync') return;
-    const { c2s, s2c } = this.sides;
-    s.phase = c2s.sync !== undefined || s2c.sync !== undefined ? 'sync' : 'running';
-  }
-
-  /** Which side sends its state in the SYNC phase (section 6.3), or undefined if nobody does. */
-  private stateSender(): Side | undefined {
-    const { c2s, s2c } = this.sides;
-    if (c2s.sync === undefined) return s2c.sync === undefined ? undefined : c2s;
-    if (s2c.sync === undefined) return s2c;
-    if (c2s.sync && s2c.sync) return undefined;
-    if (c2s.sync) return c2s;
-    if (s2c.sync) return s2c;
-    if (c2s.runtime !== s2c.runtime) return c2s.runtime > s2c.runtime ? c2s : s2c;
-    // Equal runtimes: the TCP initiator sends.
-    return c2s;
   }
 }
 

@@ -156,11 +156,13 @@ export class SenderCache {
     trim(this.unstable, this.capacity);
   }
 
-  /** A new connection starts numbering at 1 again. */
+  /**
+   * Forget every cached object (a reconnect). Like Bro, the pid counter keeps running: a Bro that
+   * reconnects continues numbering where the previous session stopped (bro-bro-retry).
+   */
   clear(): void {
     this.stable.clear();
     this.unstable.clear();
     this.transient = [];
-    this.nextPid = 1;
   }
 }

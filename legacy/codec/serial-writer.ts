@@ -91,6 +91,7 @@ export class SerialEncoder {
     return w.toBytes();
   }
 
+  /** New session with the same peer: forget the cache (pids keep counting, as in Bro). */
   reset(): void {
     this.cache.clear();
   }

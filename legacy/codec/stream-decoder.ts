@@ -20,6 +20,8 @@ export interface StreamDecoderOptions {
 export interface MessageWireInfo {
   /** Stream offset of the header chunk's length prefix. */
   offset: number;
+  /** Stream offset just past the message. */
+  end: number;
   /** Argument chunk payload as received (compressed form, PARTIAL pieces joined), 0 if none. */
   argChunkLength: number;
   /** Argument length after decompression / reassembly. */
@@ -31,7 +33,7 @@ export interface MessageWireInfo {
 export class LegacyStreamDecoder {
   readonly serial: SerialDecoder;
   readonly limits: LegacyLimits;
-  readonly info: MessageWireInfo = { offset: 0, argChunkLength: 0, argLength: 0, argInflated: false };
+  readonly info: MessageWireInfo = { offset: 0, end: 0, argChunkLength: 0, argLength: 0, argInflated: false };
   private readonly chunks: ChunkReader;
   private inflater: ChunkInflater | undefined;
   private pending: PeerMessageName | undefined;
@@ -139,6 +141,7 @@ export class LegacyStreamDecoder {
         }
         const msg = headerOnly(name);
         if (pad !== 0) msg.headerPad = pad;
+        this.info.end = this.chunks.position;
         if (name === 'COMPRESS') this.inflater = new ChunkInflater(this.limits.maxDecompressedSize);
         return msg;
       }
@@ -147,6 +150,7 @@ export class LegacyStreamDecoder {
       this.info.argLength = chunk.length;
       this.info.argInflated = inflated;
       const msg = decodeArgs(name, chunk, at, this.serial);
+      this.info.end = this.chunks.position;
       this.pending = undefined;
       if (this.pendingPad !== 0) msg.headerPad = this.pendingPad;
       return msg;

@@ -42,6 +42,12 @@ export class LegacyStreamEncoder {
     return this.deflater !== undefined;
   }
 
+  /** Reuse for a new connection to the same peer: plain chunks again, caches emptied. */
+  reset(): void {
+    this.deflater = undefined;
+    this.serial.reset();
+  }
+
   /** The wire bytes of one message (a fresh array). */
   encode(msg: LegacyMessage): Uint8Array {
     this.out.reset();
