@@ -137,8 +137,18 @@ function scalarText(type: ZeekScalarType, v: ZeekValue, field: string): string |
   }
 }
 
+/** What both formats offer; `zeekLogWriter` picks one the way LogAscii::use_json does. */
+export interface ZeekLogWriter {
+  write(row: ZeekRow): void;
+  close(): void;
+}
+
+export function zeekLogWriter(format: 'ascii' | 'json', sink: (text: string) => void, options: ZeekLogOptions): ZeekLogWriter {
+  return format === 'json' ? new ZeekJsonWriter(sink, options) : new ZeekAsciiWriter(sink, options);
+}
+
 /** Writes Zeek ASCII logs. The header is written by the constructor, `#close` by close(). */
-export class ZeekAsciiWriter {
+export class ZeekAsciiWriter implements ZeekLogWriter {
   private readonly sep: string;
   private readonly setSep: string;
   private readonly empty: string;
@@ -227,7 +237,7 @@ export class ZeekAsciiWriter {
 }
 
 /** Writes Zeek JSON logs: one object per line, fields in column order, unset fields omitted. */
-export class ZeekJsonWriter {
+export class ZeekJsonWriter implements ZeekLogWriter {
   private readonly types: { container: 'set' | 'vector' | undefined; scalar: ZeekScalarType }[];
 
   constructor(

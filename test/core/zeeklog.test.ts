@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ZeekAsciiWriter, ZeekJsonWriter, type ZeekColumn } from '../../src/core/zeeklog.ts';
+import { ZeekAsciiWriter, ZeekJsonWriter, zeekLogWriter, type ZeekColumn } from '../../src/core/zeeklog.ts';
 import { zeekDoubleText, zeekJsonNumber, zeekTimeText } from '../../src/core/zeeklog-numbers.ts';
 import { BridgeError } from '../../src/core/errors.ts';
 
@@ -129,6 +129,20 @@ test('invalid values and schemas are typed errors', () => {
   assert.is(code(() => ascii([{ tags: 'x' }])), 'log_value_invalid');
   assert.is(code(() => new ZeekAsciiWriter(() => {}, { path: 'x', columns: [{ name: 'a', type: 'table' as never }] })), 'log_schema_invalid');
   assert.is(code(() => new ZeekJsonWriter(() => {}, { columns: [{ name: 'a', type: 'count' }, { name: 'a', type: 'count' }] })), 'log_schema_invalid');
+});
+
+test('zeekLogWriter picks the format', () => {
+  let a = '';
+  let j = '';
+  const columns: ZeekColumn[] = [{ name: 'n', type: 'count' }];
+  const wa = zeekLogWriter('ascii', (t) => (a += t), { path: 'x', columns, now: () => OPEN, timezone: 'utc' });
+  const wj = zeekLogWriter('json', (t) => (j += t), { path: 'x', columns });
+  wa.write({ n: 1 });
+  wj.write({ n: 1 });
+  wa.close();
+  wj.close();
+  assert.ok(a.startsWith('#separator') && a.includes('\n1\n#close'));
+  assert.is(j, '{"n":1}\n');
 });
 
 test('#open uses local time unless told otherwise', () => {
