@@ -233,6 +233,16 @@ test('HTTP that is not HTTP, and an endless head, are errors, not hangs', () => 
   assert.equal(codes(t.push('c2s', Buffer.from('GET / HTTP/1.1\r\n' + 'X: y\r\n'.repeat(40)), 0)), ['http_head_too_large']);
 });
 
+test('replay view: run-to-run values are left out, the conversation shape is kept', () => {
+  const cmp = websocketDecoder().comparable!;
+  const ack = (endpoint: string) => ({ type: 'ack', endpoint, version: '2.8.0-dev', text: '…' });
+  assert.equal(cmp(ack('a')), cmp(ack('b')));
+  const data = (topic: string, ts: string) => ({ type: 'data-message', topic, '@data-type': 'timestamp', data: ts, text: ts });
+  assert.equal(cmp(data('/t', '2023-01-01T00:00:00.000')), cmp(data('/t', '2024-01-01T00:00:00.000')));
+  assert.not.equal(cmp(data('/t', 'x')), cmp(data('/u', 'x')));
+  assert.not.equal(cmp({ type: 'close', code: 1000 }), cmp({ type: 'close', code: 1011 }));
+});
+
 test('detect: WebSocket upgrades yes; the binary protocols no', () => {
   const d = websocketDecoder();
   assert.ok(d.detect(Buffer.from(REQUEST), new Uint8Array(0)));

@@ -319,11 +319,37 @@ function detect(c2s: Uint8Array, s2c: Uint8Array): boolean {
   return /^HTTP\/1\.\d 101/.test(Buffer.from(s2c.buffer, s2c.byteOffset, Math.min(s2c.length, 16)).toString('latin1'));
 }
 
+/**
+ * What replay compares: the shape of the conversation, not values that differ from run to run
+ * (endpoint ids in acks, timestamps inside data, header dates).
+ */
+function comparable(m: DecodedMessage): unknown {
+  switch (m.type) {
+    case 'http-request':
+      return [m.type, m['method'], m['path']];
+    case 'http-response':
+      return [m.type, m['status']];
+    case 'data-message':
+      return [m.type, m['topic'], m['@data-type']];
+    case 'error-message':
+      return [m.type, m['code'], m['context']];
+    case 'close':
+      return [m.type, m['code']];
+    case 'subscribe':
+      return [m.type, m['topics']];
+    case 'error':
+      return [m.type, m['code']];
+    default:
+      return m.type;
+  }
+}
+
 export function websocketDecoder(options: WebSocketDecoderOptions = {}): ProtocolDecoder {
   const merged = { ...DEFAULTS, ...options };
   return {
     protocol: 'websocket',
     detect,
     session: (o) => new WebSocketSession(merged, o?.strict ?? false),
+    comparable,
   };
 }
