@@ -37,9 +37,7 @@ export type LegacyErrorCode =
   | 'version_mismatch'
   | 'data_format_mismatch'
   /** Encoder input that cannot be put on the wire (bad address text, out-of-range numbers ...). */
-  | 'invalid_value'
-  /** The stream already failed; the decoder refuses further input. */
-  | 'decoder_failed';
+  | 'invalid_value';
 
 export class LegacyError extends BridgeError<LegacyErrorCode> {}
 
