@@ -9,7 +9,7 @@ const TWO32 = 4294967296;
 export function readI64(r: ByteReader, field: string): Int64 {
   const hi = r.i32(field);
   const lo = r.u32(field);
-  if (hi > -0x200000 && hi < 0x200000) return hi * TWO32 + lo;
+  if (hi < 0x200000 && (hi > -0x200000 || (hi === -0x200000 && lo !== 0))) return hi * TWO32 + lo;
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
