@@ -45,7 +45,7 @@ export class FrameReader {
 
   /** Bytes received but not yet returned as frames (a partial header or frame). */
   get buffered(): number {
-    let n = this.headerFill + this.partialFill - this.pos;
+    let n = this.headerFill + (this.partial !== undefined ? 4 + this.partialFill : 0) - this.pos;
     for (const c of this.chunks) n += c.length;
     return n;
   }
@@ -102,7 +102,7 @@ export class FrameReader {
   end(): void {
     const left = this.buffered;
     if (left > 0) {
-      throw new BrokerError('truncated', `stream ended inside a frame (${left} byte(s) pending)`, { field: 'frame', offset: this.consumed - this.headerFill - this.partialFill });
+      throw new BrokerError('truncated', `stream ended inside a frame (${left} byte(s) pending)`, { field: 'frame', offset: this.consumed - left + this.available() });
     }
   }
 
