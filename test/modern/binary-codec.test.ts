@@ -172,7 +172,7 @@ test('bad input: each failure is its own typed error with an offset', () => {
     ['050568656c6c', 'truncated', 2],
     ['0eff', 'truncated', 2],
     ['0e05000000', 'truncated', 1],
-    ['0e010e01', 'truncated', 4],
+    ['0e010e01', 'truncated', 3],
   ];
   for (const [hex, code, offset] of cases) {
     const e = errorOf(() => decodeData(fromHex(hex)));
