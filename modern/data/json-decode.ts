@@ -85,15 +85,18 @@ class DataParser {
       case 0x22:
         return { kind: 'string', value: lx.string() };
       case 0x74:
-        if (!lx.word('true')) lx.fail('unexpected_character');
+        lx.literal('true');
         return { kind: 'boolean', value: true };
       case 0x66:
-        if (!lx.word('false')) lx.fail('unexpected_character');
+        lx.literal('false');
         return { kind: 'boolean', value: false };
       case -1:
         return lx.fail('unexpected_eof');
       default:
-        if (c === 0x6e && lx.word('null')) return JSON_NULL;
+        if (c === 0x6e && lx.b[lx.pos + 1] !== 0x61) {
+          lx.literal('null');
+          return JSON_NULL;
+        }
         return lx.number() ? { kind: 'real', value: lx.real } : { kind: 'integer', value: lx.int };
     }
   }

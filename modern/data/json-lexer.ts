@@ -117,6 +117,16 @@ export class JsonLexer {
     return true;
   }
 
+  /** Consumes the literal `w` or fails at the first byte that differs, as a char-by-char parser would. */
+  literal(w: string): void {
+    for (let i = 0; i < w.length; i++) {
+      const p = this.pos + i;
+      if (p >= this.end) this.fail('unexpected_eof', p);
+      if (this.b[p] !== w.charCodeAt(i)) this.fail('unexpected_character', p);
+    }
+    this.pos += w.length;
+  }
+
   /** Reads a string at `"` and returns its bytes decoded as a ByteString. */
   string(): ByteString {
     const b = this.b;
@@ -329,17 +339,17 @@ export class JsonLexer {
         this.string();
         return;
       case 0x74:
-        if (!this.word('true')) this.fail('unexpected_character');
+        this.literal('true');
         return;
       case 0x66:
-        if (!this.word('false')) this.fail('unexpected_character');
+        this.literal('false');
         return;
       case -1:
         this.fail('unexpected_eof');
         return;
       default:
-        if (c === 0x6e && this.word('null')) return;
-        this.number();
+        if (c === 0x6e && this.b[this.pos + 1] !== 0x61) this.literal('null');
+        else this.number();
     }
   }
 }
