@@ -1,18 +1,41 @@
 // The protocol decoders `comm-bridge decode` and `replay` know, in detection order: the most
-// specific signature first (an HTTP upgrade), then the binary protocols. Adding a protocol is one
-// import and one entry in DECODERS.
+// specific signature first (an HTTP upgrade, then Broker's ZEEK magic), then legacy framing.
+// Adding a protocol is one import and one entry in DECODERS.
 import type { ProtocolDecoder, ProtocolName } from '../core/capture/types.ts';
-import { websocketDecoder } from '../core/capture/websocket/decoder.ts';
+import { websocketDecoder, type BrokerDataDescriber } from '../core/capture/websocket/decoder.ts';
 import { captureError } from '../core/capture/errors.ts';
 import { legacyCaptureDecoder } from '../../legacy/codec/capture-decoder.ts';
+import { brokerDecoder } from '../../modern/native/capture-decoder.ts';
+import { parseDataMessage } from '../../modern/data/json-decode.ts';
+import { asZeekMessage } from '../../modern/data/zeek-messages.ts';
+import { dataToJsonObject } from '../../modern/data/json-object.ts';
 
 export const PROTOCOL_NAMES: readonly ProtocolName[] = ['legacy', 'broker', 'websocket'];
 
-export const DECODERS: readonly ProtocolDecoder[] = [
-  websocketDecoder(),
-  // broker: modern/native capture adapter (not landed yet)
-  legacyCaptureDecoder,
-];
+/**
+ * Broker's own reading of a WebSocket data message: Zeek messages inside it with the same fields
+ * the native decoder shows (`zeek`, `event`, `args`, `metadata`), or `data_error` when Broker would
+ * answer "contained invalid data".
+ */
+export const describeBrokerData: BrokerDataDescriber = ({ text }) => {
+  let value;
+  try {
+    value = parseDataMessage(text).value;
+  } catch (err) {
+    return { data_error: (err as { code?: string }).code ?? 'invalid_data' };
+  }
+  const z = asZeekMessage(value);
+  if (!z) return undefined;
+  if (z.kind !== 'event') return { zeek: z.kind };
+  return {
+    zeek: 'event',
+    event: z.name,
+    args: z.args.map(dataToJsonObject),
+    ...(z.metadata ? { metadata: z.metadata.map((m) => ({ key: m.key, value: dataToJsonObject(m.value) })) } : {}),
+  };
+};
+
+export const DECODERS: readonly ProtocolDecoder[] = [websocketDecoder({ describeData: describeBrokerData }), brokerDecoder(), legacyCaptureDecoder];
 
 /** The decoder for an explicit `--protocol`; a typed `unknown_protocol` error otherwise. */
 export function decoderByName(name: string, decoders: readonly ProtocolDecoder[] = DECODERS): ProtocolDecoder {

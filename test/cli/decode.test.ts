@@ -130,6 +130,33 @@ test('records go to each connection in capture order; a throwing decoder yields 
   assert.equal(summary, { messages: 4, errors: 1, connections: 2 });
 });
 
+test('detection picks the right registered decoder for each kind of real capture', async () => {
+  const first = async (path: string) => {
+    const io = memoryIo();
+    assert.is(await decodeMain([path], io), 0, io.err());
+    return lines(io.out())[0]!;
+  };
+  assert.is((await first(`${fixtureDir('legacy')}broping.jsonl`))['type'], 'VERSION');
+  assert.match(String((await first(`${fixtureDir('broker')}native-alltypes.pcap`))['type']), /^(hello|probe)$/);
+  assert.is((await first(`${WS}.jsonl`))['type'], 'http-request');
+  assert.equal(DECODERS.map((d) => d.protocol).sort(), [...PROTOCOL_NAMES].sort());
+});
+
+test('WebSocket data messages carry the Broker codec reading: Zeek events, invalid data', async () => {
+  const io = memoryIo();
+  await decodeMain([`${WS}.jsonl`, '--conn', '0'], io);
+  const out = lines(io.out());
+  const ping = out.find((l) => l['topic'] === '/bridge/ws/event/ping')!;
+  assert.is(ping['event'], 'ping');
+  assert.equal(ping['args'], [
+    { '@data-type': 'string', data: 'hi' },
+    { '@data-type': 'count', data: 42 },
+  ]);
+  const bad = out.filter((l) => l['dir'] === 'c2s' && l['data_error'] !== undefined);
+  assert.ok(bad.length >= 6, 'the client error cases Broker rejected are flagged');
+  assert.not.ok(out.some((l) => l['dir'] === 's2c' && l['data_error'] !== undefined), 'everything Broker sent is valid');
+});
+
 test('the installed entry point runs decode (and lists it in help)', () => {
   const bin = fileURLToPath(new URL('../../src/cli/comm-bridge.js', import.meta.url));
   const run = spawnSync(process.execPath, [bin, 'decode', `${WS}.pcap`, '--conn', '2'], { encoding: 'utf8' });

@@ -194,6 +194,19 @@ test('replay of a legacy capture (broping) through the registered legacy decoder
   }
 });
 
+test('replay of a native Broker capture through the registered broker decoder', async () => {
+  const path = `${fixtureDir('broker')}native-nodes-connector-originates.pcap`;
+  const server = await serveCapture(await readCaptureFile(path), 0);
+  try {
+    const io = memoryIo();
+    assert.is(await replayMain([path, '--to', `127.0.0.1:${server.port}`], io), 0, io.out() + io.err());
+    assert.match(io.out(), /\(broker\)/);
+    assert.match(io.out(), /no divergence/);
+  } finally {
+    await server.close();
+  }
+});
+
 test('replay: unreachable peer and bad arguments are typed errors (exit 2)', async () => {
   for (const [args, expected] of [
     [[WS, '--to', `127.0.0.1:${await freePort()}`], /peer_unreachable/],

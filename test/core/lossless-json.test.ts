@@ -27,6 +27,8 @@ test('integers beyond 2^53 stay exact as bigint; small ones stay numbers', () =>
 test("Broker's output quirks are accepted: \\v, raw control characters, nan and inf", () => {
   assert.equal(ok('["a\\vb","tab\there",nan,inf,-inf]'), ['a\vb', 'tab\there', NaN, Infinity, -Infinity]);
   assert.is(parseJsonLossless('"\\v"', { lenient: false }).ok, false);
+  const r = parseJsonLossless('[nan,-inf]', { nonFinite: 'string' });
+  assert.equal(r.ok && r.value, ['nan', '-inf']);
 });
 
 test('__proto__ keys are plain data', () => {

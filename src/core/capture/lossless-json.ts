@@ -11,6 +11,8 @@ export interface JsonParseOptions {
   maxDepth?: number;
   /** Accept Broker's non-standard output (`\v`, raw control characters, nan/inf). Default true. */
   lenient?: boolean;
+  /** Bare nan/inf/-inf as numbers (default) or as the strings "nan"/"inf"/"-inf", which survive JSON output. */
+  nonFinite?: 'number' | 'string';
 }
 
 class Fail {
@@ -25,6 +27,7 @@ const SAFE_DIGITS = 15;
 export function parseJsonLossless(text: string, options: JsonParseOptions = {}): JsonParseResult {
   const maxDepth = options.maxDepth ?? 512;
   const lenient = options.lenient ?? true;
+  const asText = options.nonFinite === 'string';
   let i = 0;
 
   const ws = () => {
@@ -47,9 +50,9 @@ export function parseJsonLossless(text: string, options: JsonParseOptions = {}):
     if (c === '"') return string();
     if (lenient) {
       // printf("%f") of non-finite reals, as Broker writes them.
-      if (text.startsWith('nan', i) || text.startsWith('-nan', i)) return (i += c === '-' ? 4 : 3), NaN;
-      if (text.startsWith('inf', i)) return (i += 3), Infinity;
-      if (text.startsWith('-inf', i)) return (i += 4), -Infinity;
+      if (text.startsWith('nan', i) || text.startsWith('-nan', i)) return (i += c === '-' ? 4 : 3), asText ? 'nan' : NaN;
+      if (text.startsWith('inf', i)) return (i += 3), asText ? 'inf' : Infinity;
+      if (text.startsWith('-inf', i)) return (i += 4), asText ? '-inf' : -Infinity;
     }
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
     if (text.startsWith('true', i)) return (i += 4), true;

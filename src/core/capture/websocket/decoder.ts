@@ -224,7 +224,7 @@ class WebSocketSession implements StreamDecoder {
     }
     // Broker's API: the client's first text message is its list of topic prefixes.
     const first = dir === 'c2s' && side.textMessages++ === 0;
-    const parsed = parseJsonLossless(text);
+    const parsed = parseJsonLossless(text, { nonFinite: 'string' });
     if (!parsed.ok) return { type: 'text', text };
     const v = parsed.value;
     if (first && Array.isArray(v)) return { type: 'subscribe', topics: v };
