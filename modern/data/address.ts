@@ -51,16 +51,23 @@ export function formatAddress(b: Uint8Array): string {
 }
 
 function parseIPv4Parts(text: string): [number, number, number, number] | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    out.push(v);
+  const out: [number, number, number, number] = [0, 0, 0, 0];
+  let part = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || part > 3) return undefined;
+      out[part++] = value;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      value = value * 10 + c - 0x30;
+      digits++;
+    } else return undefined;
   }
-  return out as [number, number, number, number];
+  return part === 4 ? out : undefined;
 }
 
 function parseIPv6(text: string): Uint8Array | undefined {

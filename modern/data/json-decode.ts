@@ -9,7 +9,7 @@
 // when the object ends.
 import { BrokerError } from '../errors.ts';
 import { hasDuplicateKeys, hasDuplicates } from './compare.ts';
-import { DEFAULT_JSON_LIMITS, JsonLexer, type JsonLimits } from './json-lexer.ts';
+import { DEFAULT_JSON_LIMITS, JsonLexer, NameTable, type JsonLimits } from './json-lexer.ts';
 import { parseAddress, parsePortText, parseSubnetText, parseTimespanText, parseTimestampText } from './json-scalars.ts';
 import type { ByteString, Data, Int64 } from './types.ts';
 import { NONE } from './values.ts';
@@ -35,6 +35,14 @@ export interface ParsedDataMessage {
 }
 
 const JSON_NULL: JsonValue = { kind: 'null' };
+
+const VALUE_KEYS = new NameTable(['@data-type', 'data', 'type', 'topic']);
+const K_DATA_TYPE = 0;
+const K_DATA = 1;
+const K_TYPE = 2;
+const K_TOPIC = 3;
+const ENTRY_KEYS = new NameTable(['key', 'value']);
+const TYPE_NAMES = new NameTable(['none', 'boolean', 'count', 'integer', 'real', 'string', 'address', 'subnet', 'port', 'timestamp', 'timespan', 'enum-value', 'set', 'table', 'vector']);
 
 function resolve(limits: Partial<JsonLimits> | undefined): JsonLimits {
   return limits === undefined ? DEFAULT_JSON_LIMITS : { ...DEFAULT_JSON_LIMITS, ...limits };
@@ -122,24 +130,24 @@ class DataParser {
     if (lx.peek() === 0x7d) lx.pos++;
     else
       do {
-        const k = lx.key();
+        const k = lx.name(VALUE_KEYS);
         lx.expect(0x3a);
-        if (k === '@data-type' && dtype === undefined) {
+        if (k === K_DATA_TYPE && dtype === undefined) {
           if (lx.peek() === 0x22) {
-            const t = lx.string();
-            dtype = typeof t === 'string' ? t : '';
+            const t = lx.name(TYPE_NAMES);
+            dtype = t < 0 ? '' : TYPE_NAMES.names[t]!;
           } else {
             lx.skipValue(d);
             dtype = '';
           }
-        } else if (k === 'data' && !sawData) {
+        } else if (k === K_DATA && !sawData) {
           sawData = true;
           if (dtype !== undefined) value = this.typed(dtype, d);
           else deferred = this.generic(d);
-        } else if (top && k === 'type' && top.type === undefined && lx.peek() === 0x22) {
+        } else if (top && k === K_TYPE && top.type === undefined && lx.peek() === 0x22) {
           const t = lx.string();
           top.type = typeof t === 'string' ? t : '';
-        } else if (top && k === 'topic' && top.topic === undefined && lx.peek() === 0x22) {
+        } else if (top && k === K_TOPIC && top.topic === undefined && lx.peek() === 0x22) {
           top.topic = lx.string();
         } else lx.skipValue(d);
       } while (lx.separator(0x7d));
@@ -231,10 +239,10 @@ class DataParser {
     if (lx.peek() === 0x7d) lx.pos++;
     else
       do {
-        const k = lx.key();
+        const k = lx.name(ENTRY_KEYS);
         lx.expect(0x3a);
-        if (k === 'key' && key === undefined) key = this.object(d);
-        else if (k === 'value' && value === undefined) value = this.object(d);
+        if (k === 0 && key === undefined) key = this.object(d);
+        else if (k === 1 && value === undefined) value = this.object(d);
         else lx.skipValue(d);
       } while (lx.separator(0x7d));
     if (key === undefined || value === undefined) this.markInvalid('table entry without "key" and "value"', at);

@@ -26,6 +26,33 @@ export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
   allowNonFinite: true,
 });
 
+/** A fixed set of names (object keys, @data-type values) matched against the input's bytes. */
+export class NameTable {
+  readonly names: readonly string[];
+  private readonly byLength = new Map<number, { bytes: Uint8Array; index: number }[]>();
+
+  constructor(names: readonly string[]) {
+    this.names = names;
+    names.forEach((name, index) => {
+      const bytes = new TextEncoder().encode(name);
+      const list = this.byLength.get(bytes.length) ?? [];
+      list.push({ bytes, index });
+      this.byLength.set(bytes.length, list);
+    });
+  }
+
+  /** Index of the name spelled by b[start, end), or -1. */
+  find(b: Uint8Array, start: number, end: number): number {
+    const candidates = this.byLength.get(end - start);
+    if (candidates === undefined) return -1;
+    outer: for (const c of candidates) {
+      for (let i = 0; i < c.bytes.length; i++) if (b[start + i] !== c.bytes[i]) continue outer;
+      return c.index;
+    }
+    return -1;
+  }
+}
+
 const I64_MIN = -0x8000_0000_0000_0000n;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
@@ -142,6 +169,24 @@ export class JsonLexer {
       p++;
     }
     return this.fail('unexpected_eof', this.end);
+  }
+
+  /**
+   * Reads a string at `"` (after whitespace) and returns its index in `table`, or -1 for any other
+   * string. Names are compared on the raw bytes, so the common case creates no JS string.
+   */
+  name(table: NameTable): number {
+    if (this.peek() !== 0x22) this.fail(this.pos < this.end ? 'unexpected_character' : 'unexpected_eof');
+    const b = this.b;
+    const start = this.pos + 1;
+    let p = start;
+    while (p < this.end && b[p] !== 0x22 && b[p] !== 0x5c) p++;
+    if (p < this.end && b[p] === 0x22) {
+      this.pos = p + 1;
+      return table.find(b, start, p);
+    }
+    const s = this.string();
+    return typeof s === 'string' ? table.names.indexOf(s) : -1;
   }
 
   /** Reads an object key; keys only matter when they are one of a few ASCII names. */

@@ -116,26 +116,68 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-const TIMESTAMP = /^([0-9]+)-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$/;
+/** Digits of `text` from `at`: their value and where they end (`end === at` when there are none). */
+function digitsAt(text: string, at: number, max: number): { value: number; end: number } {
+  let value = 0;
+  let i = at;
+  while (i < text.length && i - at < max) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+    i++;
+  }
+  return { value, end: i };
+}
+
+/** Exactly two digits at `at`, or -1. */
+function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 0x30;
+  const b = text.charCodeAt(at + 1) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
 
 /** ISO 8601 `YYYY-MM-DDThh:mm:ss[.f{1,9}][Z|±hh[[:]mm]]`, no zone = UTC, as nanoseconds since the epoch. */
 export function parseTimestampText(text: string): Int64 | undefined {
-  const m = TIMESTAMP.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
-  if (!Number.isSafeInteger(year) || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  let offset = 0;
-  const zone = m[8];
-  if (zone !== undefined && zone !== 'Z') {
-    const digits = zone.slice(1).replace(':', '');
-    offset = Number(digits.slice(0, 2)) * 3600 + (digits.length > 2 ? Number(digits.slice(2)) * 60 : 0);
-    if (zone[0] === '-') offset = -offset;
+  const y = digitsAt(text, 0, 9);
+  if (y.end === 0 || text[y.end] !== '-' || text[y.end + 3] !== '-' || text[y.end + 6] !== 'T' || text[y.end + 9] !== ':' || text[y.end + 12] !== ':') return undefined;
+  const year = y.value;
+  const month = twoDigits(text, y.end + 1);
+  const day = twoDigits(text, y.end + 4);
+  const hour = twoDigits(text, y.end + 7);
+  const minute = twoDigits(text, y.end + 10);
+  const second = twoDigits(text, y.end + 13);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let i = y.end + 15;
+  let fracNs = 0;
+  if (text[i] === '.') {
+    const f = digitsAt(text, i + 1, 9);
+    if (f.end === i + 1) return undefined;
+    fracNs = f.value * 10 ** (9 - (f.end - i - 1));
+    i = f.end;
   }
-  const frac = m[7] ?? '';
-  const fracNs = frac === '' ? 0n : BigInt(frac.padEnd(9, '0'));
-  const secs = BigInt(daysFromCivil(year, month, day)) * 86400n + BigInt(hour * 3600 + minute * 60 + second - offset);
-  const ns = secs * 1_000_000_000n + fracNs;
+  let offset = 0;
+  if (text[i] === 'Z') i++;
+  else if (text[i] === '+' || text[i] === '-') {
+    const sign = text[i] === '-' ? -1 : 1;
+    const hh = twoDigits(text, i + 1);
+    if (hh < 0) return undefined;
+    i += 3;
+    let mm = 0;
+    if (text[i] === ':') {
+      mm = twoDigits(text, i + 1);
+      if (mm < 0) return undefined;
+      i += 3;
+    } else if (i < text.length) {
+      mm = twoDigits(text, i);
+      if (mm < 0) return undefined;
+      i += 2;
+    }
+    offset = sign * (hh * 3600 + mm * 60);
+  }
+  if (i !== text.length) return undefined;
+  const secs = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  const ns = BigInt(secs) * 1_000_000_000n + BigInt(fracNs);
   if (ns < I64_MIN || ns > I64_MAX) return undefined;
   return int64(ns);
 }

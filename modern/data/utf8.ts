@@ -13,8 +13,8 @@ export function bufferView(bytes: Uint8Array): Buffer {
 export function decodeByteString(buf: Buffer, start: number, end: number): ByteString {
   const n = end - start;
   if (n === 0) return '';
-  if (n <= 24) {
-    // Short ASCII names dominate Zeek events; building them here beats a native call.
+  if (n <= 8) {
+    // Building short ASCII strings here beats a native call (measured: ~30 ns vs ~80 ns at 4 bytes).
     let s = '';
     for (let i = start; i < end; i++) {
       const b = buf[i]!;
