@@ -7,25 +7,17 @@
 // Values are built in one pass while the text is parsed. `{"data":…,"@data-type":…}` in that
 // order is legal, so a `data` member seen before its type is parsed generically and converted
 // when the object ends.
-import { BrokerError } from '../errors.ts';
+import { BrokerError, MalformedJsonError } from '../errors.ts';
 import { hasDuplicateKeys, hasDuplicates } from './compare.ts';
-import { DEFAULT_JSON_LIMITS, JsonLexer, NameTable, type JsonLimits } from './json-lexer.ts';
+import { DEFAULT_JSON_LIMITS, JsonLexer, type JsonLimits } from './json-lexer.ts';
+import { atEnd, JSON_NULL, member, NameTable, parseJson, readJsonValue, resolveJsonLimits, type JsonValue } from './json-value.ts';
 import { parseAddress, parsePortText, parseSubnetText, parseTimespanText, parseTimestampText } from './json-scalars.ts';
 import type { ByteString, Data, Int64 } from './types.ts';
 import { NONE } from './values.ts';
 
 export type { JsonLimits } from './json-lexer.ts';
 export { DEFAULT_JSON_LIMITS } from './json-lexer.ts';
-
-/** A generic JSON value; numbers keep Broker's integer/real distinction and full 64-bit range. */
-export type JsonValue =
-  | { readonly kind: 'null' }
-  | { readonly kind: 'boolean'; readonly value: boolean }
-  | { readonly kind: 'integer'; readonly value: Int64 }
-  | { readonly kind: 'real'; readonly value: number }
-  | { readonly kind: 'string'; readonly value: ByteString }
-  | { readonly kind: 'array'; readonly items: readonly JsonValue[] }
-  | { readonly kind: 'object'; readonly members: readonly (readonly [string, JsonValue])[] };
+export { parseJson, type JsonValue } from './json-value.ts';
 
 /** A data message as received: `type` and `topic` when present as strings, and the value. */
 export interface ParsedDataMessage {
@@ -34,8 +26,6 @@ export interface ParsedDataMessage {
   readonly value: Data;
 }
 
-const JSON_NULL: JsonValue = { kind: 'null' };
-
 const VALUE_KEYS = new NameTable(['@data-type', 'data', 'type', 'topic']);
 const K_DATA_TYPE = 0;
 const K_DATA = 1;
@@ -43,10 +33,6 @@ const K_TYPE = 2;
 const K_TOPIC = 3;
 const ENTRY_KEYS = new NameTable(['key', 'value']);
 const TYPE_NAMES = new NameTable(['none', 'boolean', 'count', 'integer', 'real', 'string', 'address', 'subnet', 'port', 'timestamp', 'timespan', 'enum-value', 'set', 'table', 'vector']);
-
-function resolve(limits: Partial<JsonLimits> | undefined): JsonLimits {
-  return limits === undefined ? DEFAULT_JSON_LIMITS : { ...DEFAULT_JSON_LIMITS, ...limits };
-}
 
 class DataParser {
   /** First reason the input is not valid Broker data; reported only if the syntax is fine. */
@@ -58,55 +44,6 @@ class DataParser {
   markInvalid(reason: string, at: number): Data {
     this.invalid ??= { reason, at };
     return NONE;
-  }
-
-  /** Any JSON value, built generically. */
-  generic(depth: number): JsonValue {
-    const lx = this.lx;
-    const c = lx.peek();
-    switch (c) {
-      case 0x7b: {
-        const d = lx.enter(depth);
-        lx.pos++;
-        const members: [string, JsonValue][] = [];
-        if (lx.peek() === 0x7d) lx.pos++;
-        else
-          do {
-            const k = lx.key();
-            lx.expect(0x3a);
-            members.push([k, this.generic(d)]);
-          } while (lx.separator(0x7d));
-        return { kind: 'object', members };
-      }
-      case 0x5b: {
-        const d = lx.enter(depth);
-        lx.pos++;
-        const items: JsonValue[] = [];
-        if (lx.peek() === 0x5d) lx.pos++;
-        else
-          do {
-            lx.checkSize(items.length + 1);
-            items.push(this.generic(d));
-          } while (lx.separator(0x5d));
-        return { kind: 'array', items };
-      }
-      case 0x22:
-        return { kind: 'string', value: lx.string() };
-      case 0x74:
-        lx.literal('true');
-        return { kind: 'boolean', value: true };
-      case 0x66:
-        lx.literal('false');
-        return { kind: 'boolean', value: false };
-      case -1:
-        return lx.fail('unexpected_eof');
-      default:
-        if (c === 0x6e && lx.b[lx.pos + 1] !== 0x61) {
-          lx.literal('null');
-          return JSON_NULL;
-        }
-        return lx.number() ? { kind: 'real', value: lx.real } : { kind: 'integer', value: lx.int };
-    }
   }
 
   /**
@@ -143,7 +80,7 @@ class DataParser {
         } else if (k === K_DATA && !sawData) {
           sawData = true;
           if (dtype !== undefined) value = this.typed(dtype, d);
-          else deferred = this.generic(d);
+          else deferred = readJsonValue(lx, d);
         } else if (top && k === K_TYPE && top.type === undefined && lx.peek() === 0x22) {
           const t = lx.string();
           top.type = typeof t === 'string' ? t : '';
@@ -350,17 +287,8 @@ class DataParser {
   }
 }
 
-function member(o: Extract<JsonValue, { kind: 'object' }>, key: string): JsonValue | undefined {
-  for (const [k, v] of o.members) if (k === key) return v;
-  return undefined;
-}
-
-function atEnd(lx: JsonLexer): void {
-  if (lx.peek() !== -1) lx.fail('trailing_character');
-}
-
 function parseTop(input: Uint8Array | string, limits: Partial<JsonLimits> | undefined): { value: Data; top: { type?: string; topic?: ByteString } } {
-  const lx = new JsonLexer(input, resolve(limits));
+  const lx = new JsonLexer(input, resolveJsonLimits(limits));
   const p = new DataParser(lx);
   const c = lx.peek();
   if (c === -1) lx.fail('unexpected_eof');
@@ -385,15 +313,6 @@ export function parseDataMessage(input: Uint8Array | string, limits?: Partial<Js
 /** One value object `{"@data-type":T,"data":V}` (other members are ignored). */
 export function jsonToData(input: Uint8Array | string, limits?: Partial<JsonLimits>): Data {
   return parseTop(input, limits).value;
-}
-
-/** Any JSON text as a generic JsonValue (for control messages such as the subscription list). */
-export function parseJson(input: Uint8Array | string, limits?: Partial<JsonLimits>): JsonValue {
-  const lx = new JsonLexer(input, resolve(limits));
-  if (lx.peek() === -1) lx.fail('unexpected_eof');
-  const v = new DataParser(lx).generic(0);
-  atEnd(lx);
-  return v;
 }
 
 /** Converts a generic `{"@data-type":T,"data":V}` JsonValue to data (throws like jsonToData). */
@@ -425,7 +344,7 @@ export function parseSubscriptions(input: Uint8Array | string, limits?: Partial<
 export function webSocketErrorContext(err: BrokerError, n: number): string {
   switch (err.code) {
     case 'malformed_json':
-      return `input #${n} contained malformed JSON -> ${'cafText' in err ? String(err.cafText) : 'caf::pec::unexpected_character(1, 1)'}`;
+      return `input #${n} contained malformed JSON -> ${err instanceof MalformedJsonError ? err.cafText : 'caf::pec::unexpected_character(1, 1)'}`;
     case 'not_an_object':
       return `input #${n} expected a JSON object`;
     case 'duplicate_element':

@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import { BrokerError, MalformedJsonError, type CafParserError } from '../errors.ts';
 import type { ByteString, Int64 } from './types.ts';
 import { bufferView, decodeByteString, toByteString } from './utf8.ts';
+import type { NameTable } from './json-value.ts';
 
 export interface JsonLimits {
   /** Largest input accepted, in bytes. */
@@ -25,33 +26,6 @@ export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
   maxContainerSize: 1 << 20,
   allowNonFinite: true,
 });
-
-/** A fixed set of names (object keys, @data-type values) matched against the input's bytes. */
-export class NameTable {
-  readonly names: readonly string[];
-  private readonly byLength = new Map<number, { bytes: Uint8Array; index: number }[]>();
-
-  constructor(names: readonly string[]) {
-    this.names = names;
-    names.forEach((name, index) => {
-      const bytes = new TextEncoder().encode(name);
-      const list = this.byLength.get(bytes.length) ?? [];
-      list.push({ bytes, index });
-      this.byLength.set(bytes.length, list);
-    });
-  }
-
-  /** Index of the name spelled by b[start, end), or -1. */
-  find(b: Uint8Array, start: number, end: number): number {
-    const candidates = this.byLength.get(end - start);
-    if (candidates === undefined) return -1;
-    outer: for (const c of candidates) {
-      for (let i = 0; i < c.bytes.length; i++) if (b[start + i] !== c.bytes[i]) continue outer;
-      return c.index;
-    }
-    return -1;
-  }
-}
 
 const I64_MIN = -0x8000_0000_0000_0000n;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
