@@ -2,7 +2,7 @@
 // topic, then the type's payload up to the end of the frame. Unlike handshake messages they do not
 // start with their tag. `peekEnvelope` reads only the header so an endpoint can route and forward a
 // message without decoding its value.
-import { ByteReader, type ByteWriter } from '../../src/core/bytes.ts';
+import { ByteReader, ByteWriter } from '../../src/core/bytes.ts';
 import { BrokerError, asBrokerError } from '../errors.ts';
 import { DEFAULT_DATA_LIMITS, decodeData, type DataLimits } from '../data/binary-decode.ts';
 import { writeData } from '../data/binary-encode.ts';
@@ -156,6 +156,15 @@ export function writeEnvelope(w: ByteWriter, env: Envelope): void {
       break;
   }
   endFrame(w, at);
+}
+
+const shared = new ByteWriter(1024);
+
+/** One complete frame for an envelope as a fresh array (use `writeEnvelope` to batch into your own writer). */
+export function encodeEnvelope(env: Envelope): Uint8Array {
+  shared.reset();
+  writeEnvelope(shared, env);
+  return shared.toBytes();
 }
 
 /** Writes a frame for a raw envelope (e.g. one being forwarded), keeping its body bytes. */

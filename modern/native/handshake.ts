@@ -3,7 +3,7 @@
 // it: `decodeHandshake` checks structure (tag, length), `validateHandshake` Broker's rules (magic,
 // versions), each failure carrying the drop_conn code and text Broker answers with.
 import { Buffer } from 'node:buffer';
-import { ByteReader, type ByteWriter } from '../../src/core/bytes.ts';
+import { ByteReader, ByteWriter } from '../../src/core/bytes.ts';
 import { ErrorCode, toErrorCode } from '../constants.ts';
 import { BrokerError, asBrokerError } from '../errors.ts';
 import { readVarbyte } from '../data/binary-decode.ts';
@@ -167,6 +167,15 @@ export function writeHandshake(w: ByteWriter, msg: HandshakeMessage): void {
       break;
   }
   endFrame(w, at);
+}
+
+const shared = new ByteWriter(256);
+
+/** One complete frame for a handshake message as a fresh array. */
+export function encodeHandshake(msg: HandshakeMessage): Uint8Array {
+  shared.reset();
+  writeHandshake(shared, msg);
+  return shared.toBytes();
 }
 
 // Builders for the messages a TypeScript endpoint sends, with Broker's defaults.

@@ -15,6 +15,8 @@ import {
   decodeHandshake,
   dropConn,
   dropConnFor,
+  encodeEnvelope,
+  encodeHandshake,
   endpointIdBytes,
   hello,
   isByePayload,
@@ -43,13 +45,17 @@ const A = '99999999-9999-5999-9999-999999999999';
 function hs(msg: HandshakeMessage): string {
   const w = new ByteWriter(16);
   writeHandshake(w, msg);
-  return toHex(w.toBytes());
+  const hex = toHex(w.toBytes());
+  assert.is(toHex(encodeHandshake(msg)), hex);
+  return hex;
 }
 
 function env(e: Envelope): string {
   const w = new ByteWriter(16);
   writeEnvelope(w, e);
-  return toHex(w.toBytes());
+  const hex = toHex(w.toBytes());
+  assert.is(toHex(encodeEnvelope(e)), hex);
+  return hex;
 }
 
 function errorOf(fn: () => unknown): BrokerError {
