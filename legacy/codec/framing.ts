@@ -6,6 +6,9 @@ import { legacyError } from './errors.ts';
 // The reader is incremental: bytes may arrive split at any boundary; it copies them into one
 // reused buffer and hands out views of whole logical chunks (PARTIAL pieces reassembled).
 
+const PARTIAL = PARTIAL_FLAG;
+const NOT_PARTIAL = ~PARTIAL_FLAG;
+
 export interface ChunkReaderLimits {
   maxChunkSize: number;
   maxMessageSize: number;
@@ -72,8 +75,8 @@ export class ChunkReader {
       const b = this.buf;
       const s = this.start;
       const word = ((b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!) >>> 0;
-      const partial = (word & PARTIAL_FLAG) !== 0;
-      const len = word & ~PARTIAL_FLAG;
+      const partial = (word & PARTIAL) !== 0;
+      const len = word & NOT_PARTIAL;
       const at = this.base + s;
       if (len === 0) throw legacyError('zero_length_chunk', 'chunk of length 0', { field: 'chunk.length', offset: at });
       if (len > this.limits.maxChunkSize) {

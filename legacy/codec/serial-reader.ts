@@ -1,13 +1,13 @@
 import { ByteReader } from '../../src/core/bytes.ts';
 import { BRO_CACHE_SIZE, SerType, STABLE_BIT, TYPE_TAGS, ID_SCOPES } from './constants.ts';
 import { legacyError } from './errors.ts';
-import { readI64 } from './int64.ts';
 import type { Attributes, BroType, BroVal, FullType, IdObj, SerialBody, SourceLocation, StateAccess, TypeByName } from './model.ts';
 import { resolveLimits, type LegacyLimits } from './options.ts';
 import { ReceiverCache, type CachedFamily, type ReceiverEntry } from './serial-cache.ts';
 import { decodeName } from './strings.ts';
 import { readValBody, VAL_STYPE } from './value-reader.ts';
 import { readTypeBody, typeShell } from './type-reader.ts';
+import { UncachedTypes } from './type-intern.ts';
 
 /** How the peer's serializer writes cache ids; switched by the connection's state machine. */
 export interface SerialFormat {
@@ -29,6 +29,17 @@ export interface SerialDecoderOptions {
   typeByName?: (name: string) => FullType | undefined;
 }
 
+// Module-local copies of imported bindings used per object: tsx runs this code as CommonJS, where
+// every access to an import is a getter call (measurably slow on the decode path).
+const { LOCATION, ATTRIBUTES, ID: ID_OBJ, STATE_ACCESS } = SerType;
+const NOT_STABLE = ~STABLE_BIT;
+const nameText = decodeName;
+const shellOf = typeShell;
+const typeBody = readTypeBody;
+const valBody = readValBody;
+const STYPE_OF = VAL_STYPE;
+const TAGS = TYPE_TAGS;
+
 /** Marks a value whose body is still being read (a reference to it would be a cycle). */
 const PENDING: object = Object.freeze({ pending: true });
 
@@ -44,6 +55,11 @@ export class SerialDecoder {
   /** The reader of the payload being decoded (valid during decode()). */
   r: ByteReader = new ByteReader(new Uint8Array(0));
   private depth = 0;
+  /** Deepest nesting reached (for the depth of interned type subtrees). */
+  private deepest = 0;
+  /** Counts cache registrations and back-references: a subtree that did neither is context-free. */
+  private marks = 0;
+  private readonly uncached = new UncachedTypes();
   // Last object header read (kept in fields to avoid allocating per object).
   full = false;
   pid = 0;
@@ -104,11 +120,12 @@ export class SerialDecoder {
     r.need(n, field);
     const start = r.offset;
     r.offset += n;
-    return decodeName(r.bytes, start, start + n);
+    return nameText(r.bytes, start, start + n);
   }
 
   enter(field: string): void {
-    if (++this.depth > this.limits.maxNestingDepth) {
+    if (++this.depth > this.deepest) this.deepest = this.depth;
+    if (this.depth > this.limits.maxNestingDepth) {
       throw legacyError('nesting_too_deep', `objects nested deeper than ${this.limits.maxNestingDepth}`, {
         field,
         offset: this.r.position,
@@ -133,11 +150,12 @@ export class SerialDecoder {
     } else {
       this.pid = r.u32(field);
     }
-    this.stype = this.full ? r.u16(field) & ~STABLE_BIT : 0;
+    this.stype = this.full ? r.u16(field) & NOT_STABLE : 0;
   }
 
   /** The cached object a back-reference (full = 0) names, checked to be of the expected family. */
   backref(family: CachedFamily, field: string): object {
+    this.marks++;
     const entry = this.cache.lookup(this.pid);
     if (entry === undefined) {
       throw legacyError('cache_miss', `unknown object ${this.pid} referenced`, { field, offset: this.headerAt });
@@ -161,6 +179,7 @@ export class SerialDecoder {
   }
 
   register(obj: object, family: CachedFamily): ReceiverEntry | undefined {
+    if (this.pid !== 0) this.marks++;
     return this.cache.register(this.pid, obj, family, this.stype, this.format.newCacheStrategy, this.headerAt);
   }
 
@@ -169,7 +188,7 @@ export class SerialDecoder {
     if (!this.bool(field)) return undefined;
     this.header(field);
     if (!this.full) return this.backref('location', field) as SourceLocation;
-    this.expectStype(SerType.LOCATION, field);
+    this.expectStype(LOCATION, field);
     const loc: SourceLocation = { filename: '', firstLine: 0, lastLine: 0, firstColumn: 0, lastColumn: 0 };
     this.register(loc, 'location');
     const r = this.r;
@@ -192,15 +211,43 @@ export class SerialDecoder {
   typeObject(field: string): FullType {
     this.header(field);
     if (!this.full) return this.backref('type', field) as FullType;
+    if (this.pid === 0) return this.uncachedType(field);
+    return this.parseType(field);
+  }
+
+  /** A pid-0 type: shared if an identical one was decoded before (see type-intern.ts). */
+  private uncachedType(field: string): FullType {
+    const r = this.r;
+    const stype = this.stype;
+    const start = r.offset;
+    const basic = this.uncached.basicAt(stype, r.bytes, start, r.end);
+    if (basic !== undefined) {
+      r.offset = start + 9;
+      return basic;
+    }
+    const seen = this.uncached.find(stype, r.bytes, start, r.end, this.limits.maxNestingDepth - this.depth - 1);
+    if (seen !== undefined) {
+      r.offset = start + seen.bytes.length;
+      return seen.type;
+    }
+    const marks = this.marks;
+    const depth = this.depth;
+    this.deepest = depth;
+    const t = this.parseType(field);
+    if (this.marks === marks) this.uncached.remember(stype, r.bytes, start, r.offset, t, this.deepest - depth);
+    return t;
+  }
+
+  private parseType(field: string): FullType {
     this.enter(field);
-    const t = typeShell(this.stype);
+    const t = shellOf(this.stype);
     if (t === undefined) {
       throw legacyError('unknown_serial_type', `serial type 0x${this.stype.toString(16)} is not a type`, { field, offset: this.headerAt });
     }
     this.register(t, 'type');
     const loc = this.location(field);
     if (loc !== undefined) t.location = loc;
-    readTypeBody(this, t, field);
+    typeBody(this, t, field);
     this.leave();
     return t;
   }
@@ -212,7 +259,7 @@ export class SerialDecoder {
   attributes(field: string): Attributes {
     this.header(field);
     if (!this.full) return this.backref('attrs', field) as Attributes;
-    this.expectStype(SerType.ATTRIBUTES, field);
+    this.expectStype(ATTRIBUTES, field);
     this.enter(field);
     const attrs: Attributes = { type: PLACEHOLDER_TYPE, attrs: [] };
     this.register(attrs, 'attrs');
@@ -248,9 +295,9 @@ export class SerialDecoder {
     const entry = this.register(PENDING, 'val');
     const at = this.headerAt;
     const loc = this.location(field);
-    const v = readValBody(this, stype, at, field);
+    const v = valBody(this, stype, at, field);
     if (loc !== undefined) v.location = loc;
-    if (stype !== VAL_STYPE[v.kind]) v.stype = stype;
+    if (stype !== STYPE_OF[v.kind]) v.stype = stype;
     if (entry !== undefined) entry.obj = v;
     this.leave();
     return v;
@@ -278,7 +325,7 @@ export class SerialDecoder {
     const field = 'id';
     this.header(field);
     if (!this.full) return this.backref('id', field) as IdObj;
-    this.expectStype(SerType.ID, field);
+    this.expectStype(ID_OBJ, field);
     this.enter(field);
     const r = this.r;
     const id: IdObj = {
@@ -319,7 +366,7 @@ export class SerialDecoder {
     const field = 'state';
     this.header(field);
     if (!this.full) return this.backref('state', field) as StateAccess;
-    this.expectStype(SerType.STATE_ACCESS, field);
+    this.expectStype(STATE_ACCESS, field);
     const r = this.r;
     const access: StateAccess = { op: 0, target: '', op1: PLACEHOLDER_VAL, op2: null, op3: null };
     this.register(access, 'state');
@@ -335,7 +382,7 @@ export class SerialDecoder {
 
   /** Type tag name of a tag char, or a typed error. */
   tagName(code: number, field: string): (typeof TYPE_TAGS)[number] {
-    const name = TYPE_TAGS[code];
+    const name = TAGS[code];
     if (name === undefined) throw legacyError('unknown_type_tag', `type tag ${code}`, { field, offset: this.r.position - 1 });
     return name;
   }

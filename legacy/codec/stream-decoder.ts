@@ -11,6 +11,11 @@ import { SerialDecoder, type SerialDecoderOptions } from './serial-reader.ts';
 // strategy) between two messages that arrived in the same TCP segment. The switch to the
 // compressed chunk format happens here, right after the COMPRESS header.
 
+// Local copies: under tsx (CommonJS) each access to an import is a getter call.
+const MESSAGES = PEER_MESSAGES;
+const HEADER_SIZE = HEADER_CHUNK_SIZE;
+const argsOf = decodeArgs;
+
 export interface StreamDecoderOptions {
   limits?: Partial<LegacyLimits>;
   serial?: Omit<SerialDecoderOptions, 'limits'>;
@@ -114,14 +119,14 @@ export class LegacyStreamDecoder {
         chunk = this.inflater.decode(chunk, at);
       }
       if (this.pending === undefined) {
-        if (chunk.length !== HEADER_CHUNK_SIZE) {
+        if (chunk.length !== HEADER_SIZE) {
           throw legacyError('unexpected_argument_chunk', `a ${chunk.length}-byte chunk where an 8-byte message header was due`, {
             field: 'header',
             offset: at - 4,
           });
         }
         const code = chunk[0]!;
-        const entry = PEER_MESSAGES.get(code);
+        const entry = MESSAGES.get(code);
         if (entry === undefined) {
           throw legacyError('unknown_message_type', `message type 0x${code.toString(16).padStart(2, '0')} is not exchanged between peers`, {
             field: 'header.type',
@@ -149,7 +154,7 @@ export class LegacyStreamDecoder {
       this.info.argChunkLength = raw;
       this.info.argLength = chunk.length;
       this.info.argInflated = inflated;
-      const msg = decodeArgs(name, chunk, at, this.serial);
+      const msg = argsOf(name, chunk, at, this.serial);
       this.info.end = this.chunks.position;
       this.pending = undefined;
       if (this.pendingPad !== 0) msg.headerPad = this.pendingPad;

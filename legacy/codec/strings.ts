@@ -14,19 +14,16 @@ import type { ByteWriter } from '../../src/core/bytes.ts';
 const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8 = new TextEncoder();
 
+// Node's native UTF-8 slicer works on any Uint8Array without creating a view; it replaces invalid
+// sequences with U+FFFD, so only a result containing U+FFFD needs the strict (fatal) check.
+const nativeSlice = (Buffer.prototype as unknown as { utf8Slice?: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
+
 /** Text of valid UTF-8 bytes, or undefined if they are not valid UTF-8. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
-  const n = end - start;
-  if (n === 0) return '';
-  if (n <= 48) {
-    let ascii = true;
-    for (let i = start; i < end; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  if (start === end) return '';
+  if (nativeSlice !== undefined) {
+    const text = nativeSlice.call(bytes, start, end);
+    if (text.indexOf('\ufffd') === -1) return text;
   }
   try {
     return fatal.decode(bytes.subarray(start, end));

@@ -10,31 +10,36 @@ import type { SerialDecoder } from './serial-reader.ts';
 
 const VOID: BroType = Object.freeze({ kind: 'byname', name: '' }) as BroType;
 
+// Module-local copies of imported bindings used per object: tsx runs this code as CommonJS, where
+// every access to an import is a getter call (measurably slow on the decode path).
+const { BRO_TYPE, SUBNET_TYPE, TYPE_LIST, TABLE_TYPE, SET_TYPE, RECORD_TYPE, ENUM_TYPE, VECTOR_TYPE, FILE_TYPE, OPAQUE_TYPE, FUNC_TYPE } = SerType;
+const readInt64 = readI64;
+
 export function typeShell(stype: number): FullType | undefined {
-  const c = { tag: 'void' as const, internal: 0, networkOrder: false, baseType: false, name: '' };
+  // Explicit literals (no spread): this runs for every type object received in full.
   switch (stype) {
-    case SerType.BRO_TYPE:
-      return { kind: 'basic', ...c };
-    case SerType.SUBNET_TYPE:
-      return { kind: 'subnet', ...c };
-    case SerType.TYPE_LIST:
-      return { kind: 'typelist', ...c, pure: null, types: [] };
-    case SerType.TABLE_TYPE:
-      return { kind: 'table', ...c, yield: null, indices: VOID };
-    case SerType.SET_TYPE:
-      return { kind: 'set', ...c, yield: null, indices: VOID };
-    case SerType.RECORD_TYPE:
-      return { kind: 'record', ...c, numFields: 0, fields: null };
-    case SerType.ENUM_TYPE:
-      return { kind: 'enum', ...c, counter: 0, names: [] };
-    case SerType.VECTOR_TYPE:
-      return { kind: 'vector', ...c, yield: VOID };
-    case SerType.FILE_TYPE:
-      return { kind: 'file', ...c, yield: VOID };
-    case SerType.OPAQUE_TYPE:
-      return { kind: 'opaque', ...c, opaqueName: '' };
-    case SerType.FUNC_TYPE:
-      return { kind: 'func', ...c, yield: null, args: VOID, argTypes: VOID, flavor: 0 };
+    case BRO_TYPE:
+      return { kind: 'basic', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '' };
+    case SUBNET_TYPE:
+      return { kind: 'subnet', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '' };
+    case TYPE_LIST:
+      return { kind: 'typelist', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', pure: null, types: [] };
+    case TABLE_TYPE:
+      return { kind: 'table', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', yield: null, indices: VOID };
+    case SET_TYPE:
+      return { kind: 'set', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', yield: null, indices: VOID };
+    case RECORD_TYPE:
+      return { kind: 'record', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', numFields: 0, fields: null };
+    case ENUM_TYPE:
+      return { kind: 'enum', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', counter: 0, names: [] };
+    case VECTOR_TYPE:
+      return { kind: 'vector', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', yield: VOID };
+    case FILE_TYPE:
+      return { kind: 'file', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', yield: VOID };
+    case OPAQUE_TYPE:
+      return { kind: 'opaque', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', opaqueName: '' };
+    case FUNC_TYPE:
+      return { kind: 'func', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', yield: null, args: VOID, argTypes: VOID, flavor: 0 };
     default:
       return undefined;
   }
@@ -79,13 +84,13 @@ export function readTypeBody(d: SerialDecoder, t: FullType, field: string): void
       return;
     }
     case 'enum': {
-      t.counter = readI64(r, field);
+      t.counter = readInt64(r, field);
       const n = r.u32(field);
       // A legacy flag Bro always writes as false.
       r.u8(field);
       for (let i = 0; i < n; i++) {
         const name = d.string(field);
-        t.names.push({ name, value: readI64(r, field) });
+        t.names.push({ name, value: readInt64(r, field) });
       }
       return;
     }

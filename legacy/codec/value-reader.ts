@@ -10,39 +10,51 @@ import { decodeText } from './strings.ts';
 // the class-specific part. The value kind comes from the type; for a type sent by name it comes
 // from the serial type (or the caller's typeByName resolver where the layout needs the type).
 
+// Module-local copies of imported bindings used per value: tsx runs this code as CommonJS, where
+// every access to an import is a getter call (measurably slow on the decode path).
+const { VAL, INTERVAL_VAL, PORT_VAL, ADDR_VAL, SUBNET_VAL, STRING_VAL, PATTERN_VAL, LIST_VAL, TABLE_VAL, RECORD_VAL, ENUM_VAL, VECTOR_VAL, RE_MATCHER } =
+  SerType;
+const readInt = readI64;
+const readUint = readU64;
+const toText = decodeText;
+const v4Text = formatV4;
+const v6Text = formatV6;
+const PROTOS = PORT_PROTOS;
+const CANONICAL = CANONICAL_INTERNAL;
+
 /** The serial type each value kind is written with. */
 export const VAL_STYPE: Readonly<Record<ValKind, number>> = {
-  bool: SerType.VAL,
-  int: SerType.VAL,
-  count: SerType.VAL,
-  counter: SerType.VAL,
-  double: SerType.VAL,
-  time: SerType.VAL,
-  interval: SerType.INTERVAL_VAL,
-  string: SerType.STRING_VAL,
-  port: SerType.PORT_VAL,
-  addr: SerType.ADDR_VAL,
-  subnet: SerType.SUBNET_VAL,
-  enum: SerType.ENUM_VAL,
-  pattern: SerType.PATTERN_VAL,
-  record: SerType.RECORD_VAL,
-  table: SerType.TABLE_VAL,
-  set: SerType.TABLE_VAL,
-  vector: SerType.VECTOR_VAL,
-  list: SerType.LIST_VAL,
+  bool: VAL,
+  int: VAL,
+  count: VAL,
+  counter: VAL,
+  double: VAL,
+  time: VAL,
+  interval: INTERVAL_VAL,
+  string: STRING_VAL,
+  port: PORT_VAL,
+  addr: ADDR_VAL,
+  subnet: SUBNET_VAL,
+  enum: ENUM_VAL,
+  pattern: PATTERN_VAL,
+  record: RECORD_VAL,
+  table: TABLE_VAL,
+  set: TABLE_VAL,
+  vector: VECTOR_VAL,
+  list: LIST_VAL,
 };
 
 const KIND_BY_STYPE: ReadonlyMap<number, ValKind> = new Map<number, ValKind>([
-  [SerType.INTERVAL_VAL, 'interval'],
-  [SerType.STRING_VAL, 'string'],
-  [SerType.PORT_VAL, 'port'],
-  [SerType.ADDR_VAL, 'addr'],
-  [SerType.SUBNET_VAL, 'subnet'],
-  [SerType.ENUM_VAL, 'enum'],
-  [SerType.PATTERN_VAL, 'pattern'],
-  [SerType.RECORD_VAL, 'record'],
-  [SerType.VECTOR_VAL, 'vector'],
-  [SerType.LIST_VAL, 'list'],
+  [INTERVAL_VAL, 'interval'],
+  [STRING_VAL, 'string'],
+  [PORT_VAL, 'port'],
+  [ADDR_VAL, 'addr'],
+  [SUBNET_VAL, 'subnet'],
+  [ENUM_VAL, 'enum'],
+  [PATTERN_VAL, 'pattern'],
+  [RECORD_VAL, 'record'],
+  [VECTOR_VAL, 'vector'],
+  [LIST_VAL, 'list'],
 ]);
 
 /** Kinds whose whole value is the generic payload: a plain SER_VAL reads them just as well. */
@@ -80,7 +92,7 @@ function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, fiel
   if (full === undefined) {
     const kind = KIND_BY_STYPE.get(stype);
     if (kind !== undefined) return kind;
-    if (stype === SerType.VAL || stype === SerType.TABLE_VAL) {
+    if (stype === VAL || stype === TABLE_VAL) {
       throw legacyError('unknown_type_name', `value of type "${(type as { name: string }).name}" sent by name needs the type to be known`, {
         field,
         offset: at,
@@ -92,10 +104,10 @@ function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, fiel
   if (kind === undefined) {
     throw legacyError('unsupported_object', `values of type ${full.tag} are not supported`, { field, offset: at });
   }
-  if (VAL_STYPE[kind] !== stype && !(stype === SerType.VAL && PAYLOAD_ONLY.has(kind))) {
+  if (VAL_STYPE[kind] !== stype && !(stype === VAL && PAYLOAD_ONLY.has(kind))) {
     throw legacyError('bad_value', `serial type 0x${stype.toString(16)} does not fit a ${kind} value`, { field, offset: at });
   }
-  if (type.kind !== 'byname' && type.internal !== CANONICAL_INTERNAL[type.tag]) {
+  if (type.kind !== 'byname' && type.internal !== CANONICAL[type.tag]) {
     throw legacyError('bad_value', `type ${type.tag} with internal tag ${type.internal}`, { field, offset: at });
   }
   return kind;
@@ -117,15 +129,15 @@ function readAddrText(d: SerialDecoder, field: string): string {
   const r = d.r;
   const at = r.position;
   const n = r.i32(field);
-  if (n === 1) return formatV4(r.u32(field));
-  if (n === 4) return formatV6(r.u32(field), r.u32(field), r.u32(field), r.u32(field));
+  if (n === 1) return v4Text(r.u32(field));
+  if (n === 4) return v6Text(r.u32(field), r.u32(field), r.u32(field), r.u32(field));
   throw legacyError('bad_value', `address with ${n} words`, { field, offset: at });
 }
 
 function readMatcher(d: SerialDecoder, field: string): ReMatcher {
   d.header(field);
   if (!d.full) return d.backref('matcher', field) as ReMatcher;
-  d.expectStype(SerType.RE_MATCHER, field);
+  d.expectStype(RE_MATCHER, field);
   const m: ReMatcher = { anywhere: '', exact: '' };
   d.register(m, 'matcher');
   m.anywhere = d.string(field);
@@ -139,12 +151,12 @@ export function readValBody(d: SerialDecoder, stype: number, at: number, field: 
   const kind = kindOf(d, type, stype, at, field);
   switch (kind) {
     case 'bool':
-      return { kind, type, value: readI64(r, field) !== 0 };
+      return { kind, type, value: readInt(r, field) !== 0 };
     case 'int':
-      return { kind, type, value: readI64(r, field) };
+      return { kind, type, value: readInt(r, field) };
     case 'count':
     case 'counter':
-      return { kind, type, value: readU64(r, field) };
+      return { kind, type, value: readUint(r, field) };
     case 'double':
     case 'time':
     case 'interval':
@@ -154,14 +166,14 @@ export function readValBody(d: SerialDecoder, stype: number, at: number, field: 
       r.need(n, field);
       const start = r.offset;
       r.offset += n;
-      const { text, raw } = decodeText(r.bytes, start, start + n);
+      const { text, raw } = toText(r.bytes, start, start + n);
       return raw === undefined ? { kind, type, value: text } : { kind, type, value: text, raw };
     }
     case 'port': {
       const hi = r.u32(field);
       const lo = r.u32(field);
       if (hi !== 0 || lo >>> 18 !== 0) throw legacyError('bad_value', 'port value beyond 18 bits', { field, offset: r.position - 8 });
-      return { kind, type, port: lo & 0xffff, proto: PORT_PROTOS[lo >>> 16]! };
+      return { kind, type, port: lo & 0xffff, proto: PROTOS[lo >>> 16]! };
     }
     case 'addr':
       return { kind, type, value: readAddrText(d, field) };
@@ -170,7 +182,7 @@ export function readValBody(d: SerialDecoder, stype: number, at: number, field: 
       return { kind, type, value: `${prefix}/${r.i32(field)}` };
     }
     case 'enum': {
-      const value = readI64(r, field);
+      const value = readInt(r, field);
       return { kind, type, value, name: enumName(type, value) };
     }
     case 'pattern':
