@@ -39,16 +39,25 @@ export function formatV6(w0: number, w1: number, w2: number, w3: number): string
 }
 
 function parseV4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   let word = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    word = word * 256 + n;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || ++dots > 3) return undefined;
+      word = word * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      part = part * 10 + (c - 0x30);
+      if (part > 255) return undefined;
+      digits++;
+    } else return undefined;
   }
-  return word >>> 0;
+  if (digits === 0 || dots !== 3) return undefined;
+  return (word * 256 + part) >>> 0;
 }
 
 function parseGroups(text: string): number[] | undefined {

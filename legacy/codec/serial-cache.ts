@@ -25,6 +25,8 @@ export type CachedFamily = 'type' | 'val' | 'attrs' | 'id' | 'matcher' | 'state'
 class Node<K> {
   prev: Node<K> | null = null;
   next: Node<K> | null = null;
+  /** Next node in the same PidIndex bucket. */
+  chain: Node<K> | null = null;
   constructor(
     public key: K,
     public obj: object,
@@ -66,18 +68,89 @@ class LruList<K> {
   }
 }
 
-/** The two LRU lists plus the lookup map, keyed by pid (receiver) or by object (sender). */
+interface Index<K> {
+  readonly size: number;
+  get(key: K): Node<K> | undefined;
+  has(key: K): boolean;
+  set(key: K, n: Node<K>): void;
+  delete(key: K): void;
+  clear(): void;
+}
+
+/**
+ * pid -> node without a Map: pids come from one counter, so `pid & mask` spreads them evenly over
+ * a power-of-two bucket array; buckets chain through the nodes themselves. No allocation per
+ * entry, no rehash churn from the constant add/evict traffic.
+ */
+class PidIndex implements Index<number> {
+  private buckets: (Node<number> | null)[] = new Array<Node<number> | null>(1024).fill(null);
+  private mask = 1023;
+  size = 0;
+
+  get(pid: number): Node<number> | undefined {
+    for (let n: Node<number> | null = this.buckets[pid & this.mask] ?? null; n !== null; n = n.chain) if (n.key === pid) return n;
+    return undefined;
+  }
+
+  has(pid: number): boolean {
+    return this.get(pid) !== undefined;
+  }
+
+  set(pid: number, node: Node<number>): void {
+    if (this.size >= this.buckets.length >> 1) this.grow();
+    const i = pid & this.mask;
+    node.chain = this.buckets[i] ?? null;
+    this.buckets[i] = node;
+    this.size++;
+  }
+
+  delete(pid: number): void {
+    const i = pid & this.mask;
+    let prev: Node<number> | null = null;
+    for (let n: Node<number> | null = this.buckets[i] ?? null; n !== null; prev = n, n = n.chain) {
+      if (n.key !== pid) continue;
+      if (prev === null) this.buckets[i] = n.chain;
+      else prev.chain = n.chain;
+      n.chain = null;
+      this.size--;
+      return;
+    }
+  }
+
+  clear(): void {
+    this.buckets.fill(null);
+    this.size = 0;
+  }
+
+  private grow(): void {
+    const old = this.buckets;
+    this.buckets = new Array<Node<number> | null>(old.length * 2).fill(null);
+    this.mask = this.buckets.length - 1;
+    for (let head of old) {
+      while (head !== null) {
+        const next = head.chain;
+        const i = head.key & this.mask;
+        head.chain = this.buckets[i] ?? null;
+        this.buckets[i] = head;
+        head = next;
+      }
+    }
+  }
+}
+
+/** The two LRU lists plus the lookup index, keyed by pid (receiver) or by object (sender). */
 class LruCache<K> {
   capacity: number;
-  readonly map = new Map<K, Node<K>>();
+  readonly map: Index<K>;
   private readonly stable = new LruList<K>();
   private readonly unstable = new LruList<K>();
   private transient: Node<K>[] = [];
   /** Evicted nodes, reused by add(): steady traffic evicts as much as it adds. */
   private spare: Node<K>[] = [];
 
-  constructor(capacity: number) {
+  constructor(capacity: number, index: Index<K>) {
     this.capacity = capacity;
+    this.map = index;
   }
 
   get size(): number {
@@ -151,7 +224,7 @@ export class ReceiverCache {
   private readonly maxEntries: number;
 
   constructor(capacity: number, maxEntries: number) {
-    this.lru = new LruCache(capacity);
+    this.lru = new LruCache<number>(capacity, new PidIndex());
     this.maxEntries = maxEntries;
   }
 
@@ -200,7 +273,7 @@ export class SenderCache {
   private nextPid = 1;
 
   constructor(capacity: number) {
-    this.lru = new LruCache(capacity);
+    this.lru = new LruCache<object>(capacity, new Map<object, Node<object>>());
   }
 
   /** Our own announced cache size (the number we put in VERSION). */

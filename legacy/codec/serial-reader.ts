@@ -37,7 +37,7 @@ const nameText = decodeName;
 const shellOf = typeShell;
 const typeBody = readTypeBody;
 const valBody = readValBody;
-const STYPE_OF = VAL_STYPE;
+const STYPE_OF = new Map(Object.entries(VAL_STYPE));
 const TAGS = TYPE_TAGS;
 
 /** Marks a value whose body is still being read (a reference to it would be a cycle). */
@@ -297,7 +297,7 @@ export class SerialDecoder {
     const loc = this.location(field);
     const v = valBody(this, stype, at, field);
     if (loc !== undefined) v.location = loc;
-    if (stype !== STYPE_OF[v.kind]) v.stype = stype;
+    if (stype !== STYPE_OF.get(v.kind)) v.stype = stype;
     if (entry !== undefined) entry.obj = v;
     this.leave();
     return v;

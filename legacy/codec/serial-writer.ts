@@ -37,6 +37,22 @@ const TYPE_STYPE: Readonly<Record<FullType['kind'], number>> = {
   func: SerType.FUNC_TYPE,
 };
 
+// Module-local copies of imported bindings used per object: tsx runs this code as CommonJS, where
+// every access to an import is a getter call (measurably slow on the encode path).
+const { LOCATION, ATTRIBUTES, RE_MATCHER, ID: ID_OBJ, STATE_ACCESS } = SerType;
+const stableType = isCacheStableType;
+const STABLE = STABLE_BIT;
+// Maps, not objects: lookups keyed by a variable string are megamorphic on plain objects.
+const TAG_CODE = new Map(Object.entries(TYPE_TAG_CODE));
+const putString = writeString;
+const putI64 = writeI64;
+const isI64 = isInt64;
+const PROTOS = PORT_PROTOS;
+const addrWords = parseAddr;
+const subnetWords = parseSubnet;
+const STYPE_OF = new Map(Object.entries(VAL_STYPE));
+const TYPE_STYPE_OF = new Map(Object.entries(TYPE_STYPE));
+
 function invalid(message: string, field: string): never {
   throw legacyError('invalid_value', message, { field });
 }
@@ -62,7 +78,7 @@ export class SerialEncoder {
       switch (body.kind) {
         case 'event': {
           w.u8(0x65);
-          writeString(w, body.name);
+          putString(w, body.name);
           w.f64(body.time);
           w.i32(body.args.length);
           for (const v of body.args) this.val(v);
@@ -111,7 +127,7 @@ export class SerialEncoder {
     }
     w.u8(1);
     this.pid(pid);
-    w.u16(this.format.newCacheStrategy && isCacheStableType(stype) ? stype | STABLE_BIT : stype);
+    w.u16(this.format.newCacheStrategy && stableType(stype) ? stype | STABLE : stype);
     return true;
   }
 
@@ -133,8 +149,8 @@ export class SerialEncoder {
       return;
     }
     this.w.u8(1);
-    if (!this.header(loc, SerType.LOCATION)) return;
-    writeString(this.w, loc.filename);
+    if (!this.header(loc, LOCATION)) return;
+    putString(this.w, loc.filename);
     this.w.i32(loc.firstLine).i32(loc.lastLine).i32(loc.firstColumn).i32(loc.lastColumn);
   }
 
@@ -142,20 +158,45 @@ export class SerialEncoder {
     const w = this.w;
     if (t.kind === 'byname') {
       w.u8(0);
-      writeString(w, t.name);
+      putString(w, t.name);
       return;
     }
+    // Without caching a type always goes out the same way: reuse its bytes (see typeMemo).
+    const memo = this.format.caching ? undefined : this.typeMemo();
+    if (memo !== undefined) {
+      const bytes = memo.get(t);
+      if (bytes !== undefined) {
+        w.bytes(bytes);
+        return;
+      }
+    }
+    const start = w.length;
     w.u8(1);
-    const stype = TYPE_STYPE[t.kind];
+    const stype = TYPE_STYPE_OF.get(t.kind);
     if (stype === undefined) invalid(`unknown type kind ${(t as { kind: string }).kind}`, 'type');
     if (!this.header(t, stype)) return;
+    this.typeBody(t, w);
+    if (memo !== undefined) memo.set(t, w.peek().slice(start));
+  }
+
+  /**
+   * Serialized bytes of types already written without caching, per format (pid width and stable
+   * bit change them). Valid because sent objects must not be mutated (model.ts).
+   */
+  private readonly memos: WeakMap<FullType, Uint8Array>[] = [new WeakMap(), new WeakMap(), new WeakMap(), new WeakMap()];
+
+  private typeMemo(): WeakMap<FullType, Uint8Array> {
+    return this.memos[(this.format.pid64 ? 1 : 0) | (this.format.newCacheStrategy ? 2 : 0)]!;
+  }
+
+  private typeBody(t: FullType, w: ByteWriter): void {
     this.location(t.location);
-    const tag = TYPE_TAG_CODE[t.tag];
+    const tag = TAG_CODE.get(t.tag);
     if (tag === undefined) invalid(`unknown type tag ${t.tag}`, 'type.tag');
     w.u8(tag).u8(t.internal);
     this.bool(t.networkOrder);
     this.bool(t.baseType);
-    writeString(w, t.name);
+    putString(w, t.name);
     switch (t.kind) {
       case 'basic':
       case 'subnet':
@@ -179,16 +220,16 @@ export class SerialEncoder {
         for (const f of t.fields) {
           this.optionalAttributes(f.attrs);
           this.type(f.type);
-          writeString(w, f.name);
+          putString(w, f.name);
         }
         return;
       case 'enum':
-        writeI64(w, t.counter);
+        putI64(w, t.counter);
         w.u32(t.names.length);
         w.u8(0);
         for (const n of t.names) {
-          writeString(w, n.name);
-          writeI64(w, n.value);
+          putString(w, n.name);
+          putI64(w, n.value);
         }
         return;
       case 'vector':
@@ -196,7 +237,7 @@ export class SerialEncoder {
         this.type(t.yield);
         return;
       case 'opaque':
-        writeString(w, t.opaqueName);
+        putString(w, t.opaqueName);
         return;
       case 'func':
         this.optionalType(t.yield);
@@ -216,7 +257,7 @@ export class SerialEncoder {
   }
 
   attributes(a: Attributes): void {
-    if (!this.header(a, SerType.ATTRIBUTES)) return;
+    if (!this.header(a, ATTRIBUTES)) return;
     this.location(a.location);
     this.type(a.type);
     this.w.i32(a.attrs.length);
@@ -240,7 +281,7 @@ export class SerialEncoder {
   }
 
   val(v: BroVal): void {
-    const stype = v.stype ?? VAL_STYPE[v.kind];
+    const stype = v.stype ?? STYPE_OF.get(v.kind);
     if (stype === undefined) invalid(`unknown value kind ${(v as { kind: string }).kind}`, 'value');
     if (!this.header(v, stype)) return;
     const w = this.w;
@@ -254,8 +295,8 @@ export class SerialEncoder {
       case 'count':
       case 'counter':
       case 'enum':
-        if (!isInt64(v.value)) invalid(`${v.kind} value ${String(v.value)} is not a 64-bit integer`, 'value');
-        writeI64(w, v.value);
+        if (!isI64(v.value)) invalid(`${v.kind} value ${String(v.value)} is not a 64-bit integer`, 'value');
+        putI64(w, v.value);
         return;
       case 'double':
       case 'time':
@@ -263,31 +304,31 @@ export class SerialEncoder {
         w.f64(v.value);
         return;
       case 'string':
-        writeString(w, v.value, v.raw);
+        putString(w, v.value, v.raw);
         return;
       case 'port': {
-        const proto = PORT_PROTOS.indexOf(v.proto);
+        const proto = PROTOS.indexOf(v.proto);
         if (!(v.port >= 0 && v.port <= 0xffff && Number.isInteger(v.port)) || proto < 0) invalid(`bad port ${v.port}/${v.proto}`, 'port');
         w.u32(0).u32((proto << 16) | v.port);
         return;
       }
       case 'addr': {
-        const words = parseAddr(v.value);
+        const words = addrWords(v.value);
         if (words === undefined) invalid(`not an address: ${v.value}`, 'addr');
         this.words(words);
         return;
       }
       case 'subnet': {
-        const s = parseSubnet(v.value);
+        const s = subnetWords(v.value);
         if (s === undefined) invalid(`not a subnet: ${v.value}`, 'subnet');
         this.words(s.words);
         w.i32(s.width);
         return;
       }
       case 'pattern':
-        if (this.header(v.matcher, SerType.RE_MATCHER)) {
-          writeString(w, v.matcher.anywhere);
-          writeString(w, v.matcher.exact);
+        if (this.header(v.matcher, RE_MATCHER)) {
+          putString(w, v.matcher.anywhere);
+          putString(w, v.matcher.exact);
         }
         return;
       case 'list':
@@ -296,20 +337,20 @@ export class SerialEncoder {
         return;
       case 'record':
         w.u8(v.props);
-        writeString(w, v.id);
+        putString(w, v.id);
         w.i32(v.fields.length);
         for (const f of v.fields) this.optionalVal(f);
         return;
       case 'vector':
         w.u8(v.props);
-        writeString(w, v.id);
+        putString(w, v.id);
         w.u32(v.elements.length);
         for (const e of v.elements) this.optionalVal(e);
         return;
       case 'table':
       case 'set':
         w.u8(v.props);
-        writeString(w, v.id);
+        putString(w, v.id);
         this.optionalAttributes(v.attrs);
         w.u8(0).u8(0);
         for (const e of v.entries) {
@@ -332,10 +373,10 @@ export class SerialEncoder {
   }
 
   private id(id: IdObj): void {
-    if (!this.header(id, SerType.ID)) return;
+    if (!this.header(id, ID_OBJ)) return;
     const w = this.w;
     this.location(id.location);
-    writeString(w, id.name);
+    putString(w, id.name);
     w.u8(id.scope);
     this.bool(id.isExport);
     w.i32(id.isConst).i32(id.isEnumConst).i32(id.isType).i32(id.offset);
@@ -347,9 +388,9 @@ export class SerialEncoder {
   }
 
   private state(a: StateAccess): void {
-    if (!this.header(a, SerType.STATE_ACCESS)) return;
+    if (!this.header(a, STATE_ACCESS)) return;
     this.w.u8(a.op);
-    writeString(this.w, a.target);
+    putString(this.w, a.target);
     this.val(a.op1);
     this.optionalVal(a.op2);
     this.optionalVal(a.op3);

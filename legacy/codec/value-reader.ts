@@ -60,35 +60,19 @@ const KIND_BY_STYPE: ReadonlyMap<number, ValKind> = new Map<number, ValKind>([
 /** Kinds whose whole value is the generic payload: a plain SER_VAL reads them just as well. */
 const PAYLOAD_ONLY: ReadonlySet<ValKind> = new Set<ValKind>(['interval', 'string', 'port', 'addr', 'subnet', 'enum']);
 
-/** Value kind of a full type, or undefined for types whose values we cannot carry. */
-export function kindOfType(t: FullType): ValKind | undefined {
-  switch (t.tag) {
-    case 'bool':
-    case 'int':
-    case 'count':
-    case 'counter':
-    case 'double':
-    case 'time':
-    case 'interval':
-    case 'string':
-    case 'port':
-    case 'addr':
-    case 'subnet':
-    case 'enum':
-    case 'pattern':
-    case 'record':
-    case 'vector':
-    case 'list':
-      return t.tag;
-    case 'table':
-      return t.kind === 'set' ? 'set' : t.kind === 'table' ? 'table' : undefined;
-    default:
-      return undefined;
-  }
+interface KindInfo {
+  kind: ValKind;
+  stype: number;
+  internal: number;
 }
 
+/** Per type tag (with "set" for set types): the value kind, its serial type and internal tag. */
+const KIND_INFO = new Map<string, KindInfo>(
+  (Object.keys(VAL_STYPE) as ValKind[]).map((kind) => [kind, { kind, stype: VAL_STYPE[kind], internal: CANONICAL_INTERNAL[kind === 'set' ? 'table' : kind] }]),
+);
+
 function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, field: string): ValKind {
-  let full: FullType | undefined = type.kind === 'byname' ? d.typeByName?.(type.name) : type;
+  const full: FullType | undefined = type.kind === 'byname' ? d.typeByName?.(type.name) : type;
   if (full === undefined) {
     const kind = KIND_BY_STYPE.get(stype);
     if (kind !== undefined) return kind;
@@ -100,17 +84,17 @@ function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, fiel
     }
     throw legacyError('unknown_serial_type', `serial type 0x${stype.toString(16)} is not a value class`, { field, offset: at });
   }
-  const kind = kindOfType(full);
-  if (kind === undefined) {
+  const info = KIND_INFO.get(full.kind === 'set' ? 'set' : full.tag);
+  if (info === undefined || (info.kind === 'table' && full.kind !== 'table')) {
     throw legacyError('unsupported_object', `values of type ${full.tag} are not supported`, { field, offset: at });
   }
-  if (VAL_STYPE[kind] !== stype && !(stype === VAL && PAYLOAD_ONLY.has(kind))) {
-    throw legacyError('bad_value', `serial type 0x${stype.toString(16)} does not fit a ${kind} value`, { field, offset: at });
+  if (info.stype !== stype && !(stype === VAL && PAYLOAD_ONLY.has(info.kind))) {
+    throw legacyError('bad_value', `serial type 0x${stype.toString(16)} does not fit a ${info.kind} value`, { field, offset: at });
   }
-  if (type.kind !== 'byname' && type.internal !== CANONICAL[type.tag]) {
+  if (type.kind !== 'byname' && type.internal !== info.internal) {
     throw legacyError('bad_value', `type ${type.tag} with internal tag ${type.internal}`, { field, offset: at });
   }
-  return kind;
+  return info.kind;
 }
 
 const enumNames = new WeakMap<EnumType, Map<Int64, string>>();
