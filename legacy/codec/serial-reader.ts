@@ -111,7 +111,9 @@ export class SerialDecoder {
   // ---- primitives -------------------------------------------------------------------------
 
   bool(field: string): boolean {
-    return this.r.u8(field) === 1;
+    const r = this.r;
+    if (r.offset >= r.end) r.need(1, field);
+    return r.bytes[r.offset++] === 1;
   }
 
   string(field: string): string {
@@ -139,18 +141,34 @@ export class SerialDecoder {
 
   /** Read an object header into full/pid/stype (stype with the stable bit masked off). */
   header(field: string): void {
+    // Inlined reads (this runs for every object): full flag, pid (4 or 8 bytes), stype if full.
     const r = this.r;
-    this.headerAt = r.position;
-    this.full = r.u8(field) === 1;
-    if (this.format.pid64) {
-      const hi = r.u32(field);
-      const lo = r.u32(field);
+    const b = r.bytes;
+    let o = r.offset;
+    this.headerAt = r.base + o;
+    const wide = this.format.pid64;
+    const need = wide ? 9 : 5;
+    if (r.end - o < need) r.need(need, field);
+    const full = b[o++] === 1;
+    if (wide) {
+      const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
       if (hi >= 0x200000) throw legacyError('limit_exceeded', 'cache id beyond 2^53', { field, offset: this.headerAt });
-      this.pid = hi * 4294967296 + lo;
+      this.pid = hi * 4294967296 + (((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0);
+      o += 8;
     } else {
-      this.pid = r.u32(field);
+      this.pid = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+      o += 4;
     }
-    this.stype = this.full ? r.u16(field) & NOT_STABLE : 0;
+    this.full = full;
+    if (full) {
+      if (r.end - o < 2) {
+        r.offset = o;
+        r.need(2, field);
+      }
+      this.stype = ((b[o]! << 8) | b[o + 1]!) & NOT_STABLE;
+      o += 2;
+    } else this.stype = 0;
+    r.offset = o;
   }
 
   /** The cached object a back-reference (full = 0) names, checked to be of the expected family. */
