@@ -1,4 +1,5 @@
 import type { ByteWriter } from '../../src/core/bytes.ts';
+import { legacyError } from './errors.ts';
 
 // Bro strings are byte strings. We hand them to JavaScript as text when they are valid UTF-8 (NUL
 // bytes included, which is the common case) and otherwise as a lossless escaped rendering plus the
@@ -145,7 +146,10 @@ export function writeString(w: ByteWriter, text: string, raw?: Uint8Array): void
 
 /** Write text followed by a NUL byte (C strings in VERSION, REQUEST_EVENTS, REMOTE_PRINT ...). */
 export function writeCString(w: ByteWriter, text: string, raw?: Uint8Array): void {
-  w.bytes(raw ?? (isAscii(text) ? asciiBytes(text) : utf8.encode(text)));
+  const bytes = raw ?? (isAscii(text) ? asciiBytes(text) : utf8.encode(text));
+  // The receiver reads up to the first NUL: an embedded one would shift every later field.
+  if (bytes.includes(0)) throw legacyError('invalid_value', `C string with an embedded NUL: ${JSON.stringify(text)}`, { field: 'cstring' });
+  w.bytes(bytes);
   w.u8(0);
 }
 

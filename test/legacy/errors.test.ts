@@ -204,6 +204,7 @@ test('invalid_value: the encoder refuses what it cannot put on the wire', () => 
   expectCode('invalid_value', () => enc.encode({ type: 'SERIAL', body: eventBody('e', [addrVal('not-an-address')], 0) }));
   expectCode('invalid_value', () => enc.encode({ type: 'SERIAL', body: eventBody('e', [portVal(70000, 'tcp')], 0) }));
   expectCode('invalid_value', () => enc.encode({ type: 'REQUEST_EVENTS', events: [] }));
+  expectCode('invalid_value', () => enc.encode({ type: 'REMOTE_PRINT', records: [{ file: 'f', text: 'a\u0000b' }] }));
   expectCode('invalid_value', () => enc.encode({ type: 'COMPRESS', level: 10 }));
   expectCode('invalid_value', () => new LegacyStreamEncoder({ serial: { format: { pid64: false } } }).encode({ type: 'SERIAL', body: eventBody('e', [{ kind: 'count', type: BASE.count, value: 1.5 }], 0) }));
 });
