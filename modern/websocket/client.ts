@@ -1,0 +1,372 @@
+// Client of a WebSocket JSON v1 server (Zeek 8's `Cluster::listen_websocket`, or Broker's own
+// server, or ours): subscribe by connecting, publish, and Broker-style status events about the
+// server endpoint. v1 has no in-band subscribe, so changing subscriptions reconnects. Lost
+// connections are re-dialled at once, then with capped exponential backoff and jitter; like
+// Broker, publications made while disconnected are not buffered.
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import { systemClock, type Clock, type TimerHandle } from '../../src/core/clock.ts';
+import { BridgeError } from '../../src/core/errors.ts';
+import { ErrorCode, PeerStatus, StatusCode, errorCodeName, statusCodeName, ERROR_CODE_NAMES } from '../constants.ts';
+import type { Data } from '../data/index.ts';
+import { dataMessageToJson } from '../data/json-encode.ts';
+import { parseDataMessage } from '../data/json-decode.ts';
+import { isBrokerError } from '../errors.ts';
+import { Backoff } from './backoff.ts';
+import { parseControlMessage, startsLikeDataMessage, subscriptionsToJson, type ControlMessage } from './control.ts';
+import { resolveClientOptions, type ResolvedClientOptions, type WebSocketClientOptions } from './options.ts';
+import { clientTlsOptions } from './tls.ts';
+import { APPLICATION_NAME_HEADER, CloseCode, JSON_V1_PATH } from './wire.ts';
+
+/** Broker's `endpoint_info`: the server endpoint as the ack names it, and where we reached it. */
+export interface EndpointInfo {
+  readonly id: string;
+  readonly network: { readonly address: string; readonly bound_port: number };
+}
+
+export interface StatusEvent {
+  code: StatusCode;
+  /** Broker's name, e.g. `peer_added`. */
+  name: string;
+  endpoint: EndpointInfo;
+  message: string;
+}
+
+export interface ClientErrorEvent {
+  code: ErrorCode;
+  /** Broker's name of `code`, e.g. `peer_unavailable`, `deserialization_failed`. */
+  name: string;
+  message: string;
+  /** An `{"type":"error"}` reply of the server, verbatim. */
+  remote?: { code: string; context: string };
+  cause?: unknown;
+}
+
+export interface WebSocketClientEvents {
+  data: [topic: string, value: Data];
+  status: [event: StatusEvent];
+  error: [event: ClientErrorEvent];
+}
+
+export interface WebSocketClientDeps {
+  clock?: Clock;
+  /** Uniform [0, 1) source for backoff jitter. */
+  random?: () => number;
+}
+
+export interface WebSocketClientStats {
+  published: number;
+  /** publish() calls while not connected (not buffered, as in Broker). */
+  unsent: number;
+  received: number;
+  errors: number;
+  connects: number;
+}
+
+interface Conn {
+  readonly ws: WebSocket;
+  socket: Socket | undefined;
+  acked: boolean;
+  /** Subscriptions this connection announced. */
+  readonly sent: readonly string[];
+  /** Closed on purpose to reconnect with new subscriptions: no status events. */
+  resubscribing: boolean;
+  timer: TimerHandle | undefined;
+  failure: ClientErrorEvent | undefined;
+}
+
+function withDefaultPath(url: string): string {
+  const u = new URL(url);
+  if (u.pathname === '' || u.pathname === '/') u.pathname = JSON_V1_PATH;
+  return u.toString();
+}
+
+export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
+  readonly options: ResolvedClientOptions;
+  readonly url: string;
+  readonly stats: WebSocketClientStats = { published: 0, unsent: 0, received: 0, errors: 0, connects: 0 };
+  private readonly clock: Clock;
+  private readonly backoff: Backoff | undefined;
+  private topics: string[];
+  private conn: Conn | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private announced: EndpointInfo | undefined;
+  private _status: PeerStatus = PeerStatus.INITIALIZING;
+  private closed = false;
+  private started = false;
+  private waiters: { resolve(p: EndpointInfo): void; reject(e: Error): void }[] = [];
+  private resubscribeQueued = false;
+
+  constructor(options: WebSocketClientOptions, deps: WebSocketClientDeps = {}) {
+    super();
+    this.options = resolveClientOptions(options);
+    this.url = withDefaultPath(this.options.url);
+    this.clock = deps.clock ?? systemClock;
+    this.backoff = this.options.reconnect === false ? undefined : new Backoff(this.options.reconnect, deps.random);
+    this.topics = [...new Set(this.options.subscriptions)];
+  }
+
+  /** PeerStatus of the connection to the server (CONNECTING, PEERED, RECONNECTING, DISCONNECTED …). */
+  get status(): PeerStatus {
+    return this._status;
+  }
+
+  /** The server endpoint, once an ack has been received. */
+  get peer(): EndpointInfo | undefined {
+    return this.announced;
+  }
+
+  get subscriptions(): readonly string[] {
+    return this.topics;
+  }
+
+  /** True when the socket wants the caller to wait for the `drain` event before publishing more. */
+  get congested(): boolean {
+    return this.conn?.socket?.writableNeedDrain ?? false;
+  }
+
+  /** Calls `fn` once the socket has drained (at once when it is not congested). */
+  onDrain(fn: () => void): void {
+    const socket = this.conn?.socket;
+    if (socket && socket.writableNeedDrain) socket.once('drain', fn);
+    else queueMicrotask(fn);
+  }
+
+  /** Starts connecting (once); resolves with the server endpoint after the first ack. */
+  connect(): Promise<EndpointInfo> {
+    if (this.closed) return Promise.reject(new BridgeError('closed', 'client is closed'));
+    if (this._status === PeerStatus.PEERED && this.announced) return Promise.resolve(this.announced);
+    const p = new Promise<EndpointInfo>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.started) {
+      this.started = true;
+      this.attempt();
+    }
+    return p;
+  }
+
+  /** Publishes a data message; false (and nothing sent) while not connected. */
+  publish(topic: string, value: Data): boolean {
+    const c = this.conn;
+    if (!c || !c.acked || c.resubscribing) {
+      this.stats.unsent++;
+      return false;
+    }
+    c.ws.send(dataMessageToJson(topic, value));
+    this.stats.published++;
+    return true;
+  }
+
+  /** Adds topic prefixes; reconnects to announce them. */
+  subscribe(prefixes: string | readonly string[]): void {
+    const add = (typeof prefixes === 'string' ? [prefixes] : prefixes).filter((p) => !this.topics.includes(p));
+    if (add.length === 0) return;
+    this.topics = [...this.topics, ...add];
+    this.queueResubscribe();
+  }
+
+  unsubscribe(prefixes: string | readonly string[]): void {
+    const drop = new Set(typeof prefixes === 'string' ? [prefixes] : prefixes);
+    const next = this.topics.filter((p) => !drop.has(p));
+    if (next.length === this.topics.length) return;
+    this.topics = next;
+    this.queueResubscribe();
+  }
+
+  /** Closes with 1000 (peer_removed + endpoint_unreachable when peered); no more reconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.retryTimer?.cancel();
+    const c = this.conn;
+    this.conn = undefined;
+    this.rejectWaiters(new BridgeError('closed', 'client closed before the server acknowledged'));
+    if (c) {
+      c.timer?.cancel();
+      await new Promise<void>((resolve) => {
+        if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+        c.ws.once('close', () => resolve());
+        if (c.ws.readyState === WebSocket.CONNECTING) c.ws.terminate();
+        else c.ws.close(CloseCode.NORMAL);
+        // Do not wait for a server that never answers the Close frame.
+        const t = setTimeout(() => c.ws.terminate(), 1000);
+        t.unref();
+      });
+    }
+    this._status = PeerStatus.DISCONNECTED;
+    const peer = this.announced;
+    if (peer) {
+      this.announced = undefined;
+      this.emitStatus(StatusCode.PEER_REMOVED, peer, 'removed connection to remote peer');
+      this.emitStatus(StatusCode.ENDPOINT_UNREACHABLE, peer, 'lost the last path');
+    }
+  }
+
+  private queueResubscribe(): void {
+    if (this.resubscribeQueued) return;
+    this.resubscribeQueued = true;
+    queueMicrotask(() => {
+      this.resubscribeQueued = false;
+      const c = this.conn;
+      // Not acked yet: the ack handler notices the difference and resubscribes then.
+      if (this.closed || !c || !c.acked || c.resubscribing || sameTopics(c.sent, this.topics)) return;
+      c.resubscribing = true;
+      c.ws.close(CloseCode.NORMAL, 'resubscribe');
+    });
+  }
+
+  private attempt(): void {
+    if (this.closed) return;
+    this.retryTimer = undefined;
+    this._status = this.announced || this.stats.connects > 0 ? PeerStatus.RECONNECTING : PeerStatus.CONNECTING;
+    const o = this.options;
+    const ws = new WebSocket(this.url, {
+      perMessageDeflate: false,
+      followRedirects: false,
+      maxPayload: o.max_message_size,
+      headers: { [APPLICATION_NAME_HEADER]: o.application_name },
+      ...(this.url.startsWith('wss:') ? clientTlsOptions(o) : {}),
+    });
+    const c: Conn = { ws, socket: undefined, acked: false, sent: [...this.topics], resubscribing: false, timer: undefined, failure: undefined };
+    this.conn = c;
+    c.timer = this.clock.setTimeout(() => {
+      c.failure ??= { code: ErrorCode.PEER_UNAVAILABLE, name: 'peer_unavailable', message: 'unable to connect to remote peer: no ack within connect_timeout' };
+      ws.terminate();
+    }, o.connect_timeout * 1000);
+    ws.on('upgrade', (res) => {
+      c.socket = res.socket as Socket;
+    });
+    ws.on('open', () => ws.send(subscriptionsToJson(c.sent)));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.conn !== c || isBinary) return;
+      if (c.acked) this.onMessage(data);
+      else this.onFirstMessage(c, data);
+    });
+    ws.on('error', (err) => {
+      c.failure ??= { code: ErrorCode.PEER_UNAVAILABLE, name: 'peer_unavailable', message: `unable to connect to remote peer: ${err.message}`, cause: err };
+    });
+    ws.on('close', (code, reason) => this.onClose(c, code, reason.toString('utf8')));
+  }
+
+  private onFirstMessage(c: Conn, data: Buffer): void {
+    let msg: ControlMessage;
+    try {
+      msg = parseControlMessage(data);
+    } catch (err) {
+      c.failure = { code: ErrorCode.PEER_INCOMPATIBLE, name: 'peer_incompatible', message: `expected an ack: ${(err as Error).message}`, cause: err };
+      c.ws.close(CloseCode.POLICY_VIOLATION, 'expected an ack');
+      return;
+    }
+    if (msg.type !== 'ack') {
+      const remote = msg.type === 'error' ? { code: msg.code, context: msg.context } : undefined;
+      c.failure = { code: ErrorCode.PEER_INCOMPATIBLE, name: 'peer_incompatible', message: remote ? `server refused the subscriptions: ${remote.context}` : 'expected an ack', ...(remote ? { remote } : {}) };
+      c.ws.close(CloseCode.NORMAL);
+      return;
+    }
+    c.acked = true;
+    c.timer?.cancel();
+    this.stats.connects++;
+    this.backoff?.reset();
+    this._status = PeerStatus.PEERED;
+    const u = new URL(this.url);
+    const peer: EndpointInfo = { id: msg.endpoint, network: { address: u.hostname.replace(/^\[|\]$/g, ''), bound_port: Number(u.port || (u.protocol === 'wss:' ? 443 : 80)) } };
+    const prev = this.announced;
+    if (!prev || prev.id !== peer.id) {
+      if (prev) this.lost(prev);
+      this.announced = peer;
+      this.emitStatus(StatusCode.ENDPOINT_DISCOVERED, peer, 'found a new peer in the network');
+      this.emitStatus(StatusCode.PEER_ADDED, peer, 'handshake successful');
+    }
+    for (const w of this.waiters.splice(0)) w.resolve(peer);
+    if (!sameTopics(c.sent, this.topics)) this.queueResubscribe();
+  }
+
+  private onMessage(data: Buffer): void {
+    this.stats.received++;
+    if (startsLikeDataMessage(data)) {
+      this.dataMessage(data);
+      return;
+    }
+    let msg: ControlMessage;
+    try {
+      msg = parseControlMessage(data);
+    } catch (err) {
+      this.emitError({ code: ErrorCode.DESERIALIZATION_FAILED, name: 'deserialization_failed', message: `unreadable message from the server: ${(err as Error).message}`, cause: err });
+      return;
+    }
+    if (msg.type === 'data-message') this.dataMessage(data);
+    else if (msg.type === 'error') {
+      const idx = ERROR_CODE_NAMES.indexOf(msg.code);
+      const code = (idx >= 0 ? idx : ErrorCode.UNSPECIFIED) as ErrorCode;
+      this.emitError({ code, name: errorCodeName(code), message: msg.context, remote: { code: msg.code, context: msg.context } });
+    }
+  }
+
+  private dataMessage(data: Buffer): void {
+    try {
+      const m = parseDataMessage(data);
+      if (m.topic === undefined) return;
+      this.emit('data', typeof m.topic === 'string' ? m.topic : Buffer.from(m.topic).toString('utf8'), m.value);
+    } catch (err) {
+      const code = isBrokerError(err) ? err.ec : ErrorCode.DESERIALIZATION_FAILED;
+      this.emitError({ code, name: errorCodeName(code), message: `invalid data message from the server: ${(err as Error).message}`, cause: err });
+    }
+  }
+
+  private onClose(c: Conn, code: number, reason: string): void {
+    c.timer?.cancel();
+    if (this.conn !== c || this.closed) return;
+    this.conn = undefined;
+    if (c.resubscribing) {
+      this.attempt();
+      return;
+    }
+    if (c.acked) {
+      // An established connection broke: report it, then re-dial at once (Broker's behaviour).
+      if (this.announced) this.lost(this.announced, `connection closed (${code}${reason ? ` ${reason}` : ''})`);
+      this.announced = undefined;
+      this.backoff?.reset();
+      this.schedule(0);
+      return;
+    }
+    this.emitError(c.failure ?? { code: ErrorCode.PEER_UNAVAILABLE, name: 'peer_unavailable', message: `unable to connect to remote peer (close ${code})` });
+    if (this.announced) {
+      // A resubscribe's new connection failed: the peering we had is gone.
+      this.lost(this.announced);
+      this.announced = undefined;
+    }
+    if (!this.backoff || this.backoff.exhausted) {
+      this._status = PeerStatus.DISCONNECTED;
+      this.rejectWaiters(new BridgeError('peer_unavailable', c.failure?.message ?? 'unable to connect to remote peer', { retriable: true }));
+      return;
+    }
+    this.schedule(this.backoff.next());
+  }
+
+  private schedule(ms: number): void {
+    this._status = PeerStatus.RECONNECTING;
+    this.retryTimer = this.clock.setTimeout(() => this.attempt(), ms);
+  }
+
+  private lost(peer: EndpointInfo, message = 'lost connection to remote peer'): void {
+    this.emitStatus(StatusCode.PEER_LOST, peer, message);
+    this.emitStatus(StatusCode.ENDPOINT_UNREACHABLE, peer, 'lost the last path');
+  }
+
+  private rejectWaiters(err: Error): void {
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
+  private emitStatus(code: StatusCode, endpoint: EndpointInfo, message: string): void {
+    this.emit('status', { code, name: statusCodeName(code), endpoint, message });
+  }
+
+  private emitError(e: ClientErrorEvent): void {
+    this.stats.errors++;
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+}
+
+function sameTopics(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
