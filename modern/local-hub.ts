@@ -27,6 +27,11 @@ export class LocalHub implements MessageHub {
     return this.members.length;
   }
 
+  /** Ids of the attached participants, in attach order. */
+  get participantIds(): string[] {
+    return this.members.map((m) => m.participant.id);
+  }
+
   attach(participant: LocalParticipant, filter: readonly string[]): ParticipantHandle {
     const m: Member = { participant, filter: normalizeFilter(filter), open: true };
     this.members = [...this.members, m];

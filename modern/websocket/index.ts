@@ -1,7 +1,7 @@
 // WebSocket JSON API v1 (spec §3): the server Zeek 8 calls `Cluster::listen_websocket`, and a
 // client for it. Both sit on the Broker JSON codec in ../data; the server attaches each client to
 // a MessageHub as a local participant.
-export { WebSocketServer, listenWebSocket, type WebSocketServerEvents, type WebSocketServerStats, type WebSocketServerDeps } from './server.ts';
+export { WebSocketServer, listenWebSocket, type WebSocketServerEvents, type WebSocketServerStats, type WebSocketServerDeps, type ClientStats } from './server.ts';
 export {
   WebSocketClient,
   type ClientErrorEvent,

@@ -11,11 +11,10 @@ import { WebSocketServer as WsServer, type WebSocket } from 'ws';
 import { systemClock, type Clock, type TimerHandle } from '../../src/core/clock.ts';
 import { BridgeError } from '../../src/core/errors.ts';
 import type { Data } from '../data/index.ts';
-import { dataMessageToJson } from '../data/json-encode.ts';
-import { errorToJson } from '../data/json-encode.ts';
+import { dataMessageToJson, errorToJson } from '../data/json-encode.ts';
 import type { MessageHub } from '../hub.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type WebSocketServerOptions } from './options.ts';
-import { ClientSession, type ClientLink, type SessionConfig, type WebSocketClientInfo } from './session.ts';
+import { ClientSession, type ClientLink, type SessionConfig, type SessionCounters, type WebSocketClientInfo } from './session.ts';
 import { serverTlsOptions } from './tls.ts';
 import {
   APPLICATION_NAME_HEADER,
@@ -45,6 +44,13 @@ export interface WebSocketServerStats {
   refusedUpgrades: number;
   dropped: number;
   pingTimeouts: number;
+}
+
+export interface ClientStats extends SessionCounters {
+  queued: number;
+  state: string;
+  /** Answered the last ping (or sent anything since). */
+  alive: boolean;
 }
 
 export interface WebSocketServerDeps {
@@ -136,9 +142,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   }
 
   /** Per-client counters and queue depth, keyed by client id. */
-  clientStats(): Map<string, ClientSession['counters'] & { queued: number; state: string }> {
-    const out = new Map<string, ClientSession['counters'] & { queued: number; state: string }>();
-    for (const s of this.sessions.keys()) out.set(s.id, { ...s.counters, queued: s.queued, state: s.state });
+  clientStats(): Map<string, ClientStats> {
+    const out = new Map<string, ClientStats>();
+    for (const s of this.sessions.keys()) out.set(s.id, { ...s.counters, queued: s.queued, state: s.state, alive: s.alive });
     return out;
   }
 
