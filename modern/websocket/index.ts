@@ -11,7 +11,7 @@ export {
   type WebSocketClientEvents,
   type WebSocketClientStats,
 } from './client.ts';
-export { ClientSession, SessionState, type ClientLink, type WebSocketClientInfo, type SessionCounters } from './session.ts';
+export { ClientSession, SessionState, type ClientLink, type SessionConfig, type SessionCounters, type SessionEvents, type WebSocketClientInfo } from './session.ts';
 export {
   OverflowPolicy,
   WebSocketFlavor,
