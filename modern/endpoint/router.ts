@@ -1,0 +1,245 @@
+// Message routing of one endpoint (spec §1.6, §5): what local participants and the endpoint publish
+// goes to matching local members and to every peer whose filter matches; what a peer sends is
+// delivered to matching local members (decoded once, only if someone wants it) and, with
+// forward_messages, relayed to other matching peers with the sender rewritten — never back to the
+// previous hop. A message is encoded once and the same bytes are queued for every peer.
+import { Buffer } from 'node:buffer';
+import { ByteWriter } from '../../src/core/bytes.ts';
+import { decodeData, writeData, type Data, type DataLimits } from '../data/index.ts';
+import { BrokerError, asBrokerError } from '../errors.ts';
+import type { LocalParticipant, MessageOrigin } from '../hub.ts';
+import { decodeCommand, writeCommand, type CommandMessage } from '../native/store-commands.ts';
+import { endpointIdAt, endpointIdBytes, NIL_ENDPOINT, type EndpointId } from '../native/endpoint-id.ts';
+import { Receiver, type EnvelopeView } from '../native/envelope-view.ts';
+import { normalizeFilter, writeFilter } from '../native/filter.ts';
+import { beginFrame, endFrame } from '../native/framing.ts';
+import type { Peering } from '../native/peering.ts';
+import { MessageType, RESERVED_TOPIC } from '../native/wire-constants.ts';
+import { LocalRoutes, isInternalTopic, type Member } from './local-routes.ts';
+
+export interface RouterConfig {
+  readonly nodeId: EndpointId;
+  readonly ttl: number;
+  readonly limits: DataLimits;
+  readonly forwardMessages: boolean;
+}
+
+export interface RouterEvents {
+  /** A received message could not be decoded for local delivery (Broker drops and logs it). */
+  dropped(p: Peering, err: BrokerError): void;
+}
+
+const NIL_BYTES = new Uint8Array(16);
+
+export class Router {
+  readonly routes = new LocalRoutes();
+  /** The filter announced to peers: sorted, minimal, only ever growing. */
+  announced: readonly string[] = [];
+  private readonly forwarded = new Set<string>();
+  private peers: Peering[] = [];
+  private readonly origins = new Map<Peering, MessageOrigin>();
+  private readonly self: Uint8Array;
+  private readonly scratch = new ByteWriter(4096);
+  private topicText = '';
+  private topicBytes: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    private readonly cfg: RouterConfig,
+    private readonly events: RouterEvents,
+  ) {
+    this.self = endpointIdBytes(cfg.nodeId);
+  }
+
+  // -- peers -------------------------------------------------------------------------------------
+
+  addPeer(p: Peering): void {
+    this.origins.set(p, { hop: p.peerId! });
+    this.peers = [...this.peers, p];
+  }
+
+  removePeer(p: Peering): void {
+    if (!this.origins.delete(p)) return;
+    this.peers = this.peers.filter((x) => x !== p);
+  }
+
+  peerById(id: EndpointId): Peering | undefined {
+    for (const p of this.peers) if (p.peerId === id) return p;
+    return undefined;
+  }
+
+  // -- filters -----------------------------------------------------------------------------------
+
+  attach(participant: LocalParticipant, filter: readonly string[]): Member {
+    const m = this.routes.add(participant, filter, { hop: this.cfg.nodeId, participant: participant.id });
+    this.refreshFilter();
+    return m;
+  }
+
+  setFilter(m: Member, filter: readonly string[]): void {
+    this.routes.setFilter(m, filter);
+    this.refreshFilter();
+  }
+
+  /** `Broker::forward`: peers send us these topics (to relay), no local delivery. */
+  forward(prefixes: readonly string[]): void {
+    for (const p of prefixes) this.forwarded.add(p);
+    this.refreshFilter();
+  }
+
+  /** Grows the announced filter with every new prefix; peers learn the complete filter when it grew. */
+  refreshFilter(): boolean {
+    const wanted = [...this.routes.announceable(), ...this.forwarded].filter((t) => !isInternalTopic(t));
+    const next = normalizeFilter([...this.announced, ...wanted]);
+    if (next.length === this.announced.length && next.every((t, i) => t === this.announced[i])) return false;
+    this.announced = next;
+    for (const p of this.peers) this.sendRoutingUpdate(p);
+    return true;
+  }
+
+  private sendRoutingUpdate(p: Peering): void {
+    const filter = this.announced;
+    p.sendWith((w) => {
+      const at = beginFrame(w);
+      this.writeHeader(w, p.peerIdBytes!, MessageType.ROUTING_UPDATE, RESERVED_TOPIC);
+      writeFilter(w, filter);
+      endFrame(w, at);
+    });
+  }
+
+  // -- local publications ------------------------------------------------------------------------
+
+  /** A data message from inside the endpoint: to matching local members except `from`, and to peers. */
+  publish(from: Member | undefined, topic: string, value: Data, origin: MessageOrigin): number {
+    this.deliverLocal(from, topic, value, origin);
+    const peers = this.peers;
+    let frame: Uint8Array | undefined;
+    let sent = 0;
+    for (let i = 0; i < peers.length; i++) {
+      const p = peers[i]!;
+      if (!p.matches(topic)) continue;
+      frame ??= this.encodeData(NIL_BYTES, topic, value);
+      if (p.send(frame)) sent++;
+    }
+    return sent;
+  }
+
+  /** A data message for one peer, regardless of its filter. */
+  publishTo(receiver: EndpointId, topic: string, value: Data): boolean {
+    const p = this.peerById(receiver);
+    return p !== undefined && p.send(this.encodeData(p.peerIdBytes!, topic, value));
+  }
+
+  /** Delivers to local members only (statuses and errors are never sent to peers). */
+  deliverLocal(from: Member | undefined, topic: string, value: Data, origin: MessageOrigin): void {
+    const members = this.routes.match(topic);
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      if (m !== from && m.open) m.participant.onData?.(topic, value, origin);
+    }
+  }
+
+  /** Whether any local member would receive `topic` (so the caller can skip building the value). */
+  wantsLocal(topic: string): boolean {
+    return this.routes.match(topic).length > 0;
+  }
+
+  /** A store command: nil receiver = everyone subscribed, our id = local only, another id = that peer. */
+  command(from: Member | undefined, topic: string, command: CommandMessage, receiver: EndpointId | undefined, origin: MessageOrigin): void {
+    const id = receiver?.toLowerCase();
+    if (id === undefined || id === NIL_ENDPOINT || id === this.cfg.nodeId) {
+      const members = this.routes.match(topic);
+      for (const m of members) if (m !== from && m.open) m.participant.onCommand?.(topic, command, origin, id === this.cfg.nodeId ? id : undefined);
+      if (id === this.cfg.nodeId) return;
+      let frame: Uint8Array | undefined;
+      for (const p of this.peers) {
+        if (!p.matches(topic)) continue;
+        frame ??= this.encodeCommand(NIL_BYTES, topic, command);
+        p.send(frame);
+      }
+      return;
+    }
+    const p = this.peerById(id);
+    if (p) p.send(this.encodeCommand(p.peerIdBytes!, topic, command));
+  }
+
+  // -- messages from peers -----------------------------------------------------------------------
+
+  /** A data/command envelope from `from`, or a ping/pong for another endpoint. */
+  received(from: Peering, view: EnvelopeView, payload: Uint8Array): void {
+    const type = view.type;
+    const topic = view.topic;
+    if (view.receiver !== Receiver.OTHER && type <= MessageType.COMMAND) {
+      const members = this.routes.match(topic);
+      if (members.length > 0 && !this.deliverReceived(from, members, view, payload)) return;
+      if (view.receiver === Receiver.SELF) return;
+    }
+    if (!this.cfg.forwardMessages) return;
+    if (view.receiver === Receiver.OTHER) {
+      const to = this.peerById(endpointIdAt(payload, 16));
+      if (to && to !== from && !to.isSenderOf(payload)) to.forward(payload);
+      return;
+    }
+    const peers = this.peers;
+    for (let i = 0; i < peers.length; i++) {
+      const p = peers[i]!;
+      if (p !== from && p.matches(topic) && !p.isSenderOf(payload)) p.forward(payload);
+    }
+  }
+
+  /** Decodes once for every matching member; false when the message is invalid (and dropped). */
+  private deliverReceived(from: Peering, members: readonly Member[], view: EnvelopeView, payload: Uint8Array): boolean {
+    const origin = this.origins.get(from) ?? { hop: from.peerId ?? NIL_ENDPOINT };
+    const topic = view.topic;
+    const body = payload.subarray(view.bodyOffset);
+    try {
+      if (view.type === MessageType.DATA) {
+        const value = decodeData(body, this.cfg.limits, view.bodyOffset);
+        for (let i = 0; i < members.length; i++) {
+          const m = members[i]!;
+          if (m.open) m.participant.onData?.(topic, value, origin);
+        }
+      } else {
+        const command = decodeCommand(body, this.cfg.limits, view.bodyOffset);
+        const receiver = view.receiver === Receiver.SELF ? this.cfg.nodeId : undefined;
+        for (const m of members) if (m.open) m.participant.onCommand?.(topic, command, origin, receiver);
+      }
+      return true;
+    } catch (err) {
+      from.droppedIn++;
+      this.events.dropped(from, asBrokerError(err));
+      return false;
+    }
+  }
+
+  // -- encoding ----------------------------------------------------------------------------------
+
+  private writeHeader(w: ByteWriter, receiver: Uint8Array, type: number, topic: string): void {
+    if (topic !== this.topicText) {
+      const bytes = Buffer.from(topic, 'utf8');
+      if (bytes.length > 0xffff) throw new BrokerError('invalid_argument', `topic of ${bytes.length} bytes exceeds 65535`, { field: 'envelope.topic' });
+      this.topicText = topic;
+      this.topicBytes = bytes;
+    }
+    const t = this.topicBytes;
+    w.bytes(this.self).bytes(receiver).u8(type).u16(this.cfg.ttl).u16(t.length).bytes(t);
+  }
+
+  /** One data frame in the scratch writer (a view, valid until the next encode). */
+  private encodeData(receiver: Uint8Array, topic: string, value: Data): Uint8Array {
+    const w = this.scratch.reset();
+    const at = beginFrame(w);
+    this.writeHeader(w, receiver, MessageType.DATA, topic);
+    writeData(w, value);
+    endFrame(w, at);
+    return w.peek();
+  }
+
+  private encodeCommand(receiver: Uint8Array, topic: string, command: CommandMessage): Uint8Array {
+    const w = this.scratch.reset();
+    const at = beginFrame(w);
+    this.writeHeader(w, receiver, MessageType.COMMAND, topic);
+    writeCommand(w, command);
+    endFrame(w, at);
+    return w.peek();
+  }
+}

@@ -1,0 +1,79 @@
+// The routing view of a received phase-3 payload: type, receiver class and topic, read in place
+// without decoding the value (what `peekEnvelope` returns, minus the per-message objects and id
+// strings). One view per connection is reused for every frame; the topic string is cached because a
+// peer usually sends long runs on the same topic.
+import { BrokerError } from '../errors.ts';
+import { bufferView, decodeByteString } from '../data/utf8.ts';
+import { ENVELOPE_HEADER_SIZE } from './wire-constants.ts';
+
+/** Who an envelope is addressed to: nil (anyone subscribed), our own id, or another endpoint. */
+export const Receiver = { ANY: 0, SELF: 1, OTHER: 2 } as const;
+export type Receiver = (typeof Receiver)[keyof typeof Receiver];
+
+export class EnvelopeView {
+  /** 1 data, 2 command, 3 routing_update, 4 ping, 5 pong. */
+  type = 0;
+  ttl = 0;
+  receiver: Receiver = Receiver.ANY;
+  topic = '';
+  /** Offset of the type-specific payload within the frame payload. */
+  bodyOffset = 0;
+  private cache = new Uint8Array(256);
+  private cacheLength = -1;
+
+  constructor(private readonly self: Uint8Array) {}
+
+  /** Reads the header of `p`; throws `message_too_short`, `invalid_message_type`, `truncated` or `invalid_topic`. */
+  parse(p: Uint8Array): void {
+    const n = p.length;
+    if (n < ENVELOPE_HEADER_SIZE) {
+      throw new BrokerError('message_too_short', `message too short: ${n} bytes, an envelope needs ${ENVELOPE_HEADER_SIZE}`, { field: 'envelope', offset: 0 });
+    }
+    const type = p[32]!;
+    if (type < 1 || type > 5) throw new BrokerError('invalid_message_type', `invalid envelope type ${type}`, { field: 'envelope.type', offset: 32 });
+    this.type = type;
+    this.ttl = (p[33]! << 8) | p[34]!;
+    const len = (p[35]! << 8) | p[36]!;
+    const end = ENVELOPE_HEADER_SIZE + len;
+    if (end > n) throw new BrokerError('truncated', `truncated input: topic of ${len} bytes, ${n - ENVELOPE_HEADER_SIZE} left`, { field: 'envelope.topic', offset: 35 });
+    this.bodyOffset = end;
+    this.readTopic(p, len);
+    this.receiver = this.classify(p);
+  }
+
+  private readTopic(p: Uint8Array, len: number): void {
+    const c = this.cache;
+    if (len === this.cacheLength) {
+      let i = 0;
+      while (i < len && c[i] === p[ENVELOPE_HEADER_SIZE + i]) i++;
+      if (i === len) return;
+    }
+    const topic = decodeByteString(bufferView(p), ENVELOPE_HEADER_SIZE, ENVELOPE_HEADER_SIZE + len);
+    if (typeof topic !== 'string') throw new BrokerError('invalid_topic', 'topic is not valid UTF-8', { field: 'envelope.topic', offset: ENVELOPE_HEADER_SIZE });
+    this.topic = topic;
+    if (len <= c.length) {
+      c.set(p.subarray(ENVELOPE_HEADER_SIZE, ENVELOPE_HEADER_SIZE + len));
+      this.cacheLength = len;
+    } else {
+      this.cacheLength = -1;
+    }
+  }
+
+  private classify(p: Uint8Array): Receiver {
+    let zero = true;
+    let self = true;
+    const s = this.self;
+    for (let i = 0; i < 16; i++) {
+      const b = p[16 + i]!;
+      if (b !== 0) zero = false;
+      if (b !== s[i]) self = false;
+    }
+    return zero ? Receiver.ANY : self ? Receiver.SELF : Receiver.OTHER;
+  }
+}
+
+/** True when bytes `at..at+15` of `p` equal the 16-byte id `id`. */
+export function idAt(p: Uint8Array, at: number, id: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (p[at + i] !== id[i]) return false;
+  return true;
+}
