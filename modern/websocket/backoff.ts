@@ -11,22 +11,19 @@ export class Backoff {
   ) {}
 
   /** Consecutive failures so far. */
-  get attempts(): number {
+  get failures(): number {
     return this.attempt;
   }
 
-  /** True when max_attempts is set and used up. */
-  get exhausted(): boolean {
-    return this.o.max_attempts > 0 && this.attempt >= this.o.max_attempts;
-  }
-
   /**
-   * Milliseconds before the next attempt: initial × multiplier^n capped at max, minus up to
-   * `jitter` of it at random ("equal jitter": never below (1 − jitter) of the nominal delay).
+   * Records a failed attempt and returns the milliseconds to wait before the next one, or
+   * undefined once `max_attempts` failures are reached. The n-th delay is initial × multiplier^n
+   * capped at max, minus up to `jitter` of it at random (never below (1 − jitter) of it).
    */
-  next(): number {
+  next(): number | undefined {
     const nominal = Math.min(this.o.max_delay, this.o.initial_delay * this.o.multiplier ** this.attempt);
     this.attempt++;
+    if (this.o.max_attempts > 0 && this.attempt >= this.o.max_attempts) return undefined;
     const r = Math.min(1, Math.max(0, this.random()));
     return Math.round(nominal * (1 - this.o.jitter * r) * 1000);
   }

@@ -335,12 +335,13 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
       this.lost(this.announced);
       this.announced = undefined;
     }
-    if (!this.backoff || this.backoff.exhausted) {
+    const delay = this.backoff?.next();
+    if (delay === undefined) {
       this._status = PeerStatus.DISCONNECTED;
       this.rejectWaiters(new BridgeError('peer_unavailable', c.failure?.message ?? 'unable to connect to remote peer', { retriable: true }));
       return;
     }
-    this.schedule(this.backoff.next());
+    this.schedule(delay);
   }
 
   private schedule(ms: number): void {
