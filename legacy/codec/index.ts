@@ -17,6 +17,7 @@ export { ReceiverCache, SenderCache } from './serial-cache.ts';
 export { LegacyStreamDecoder, type MessageWireInfo, type StreamDecoderOptions } from './stream-decoder.ts';
 export { LegacyStreamEncoder, type StreamEncoderOptions } from './stream-encoder.ts';
 export { checkVersion, makeVersion } from './version.ts';
+export { sniffPidWidth } from './pid-width.ts';
 export { ConnectionPhases, type Phase } from './phase-model.ts';
 export { legacyCaptureDecoder, LegacySessionDecoder, type LegacySessionOptions } from './capture-decoder.ts';
 export { toPlain, typedJson, typedLogJson, typeName, recordFieldNames, attrNames, type PlainValue, type TypedJson } from './plain.ts';

@@ -44,6 +44,12 @@ export class LegacyStreamDecoder {
   private pending: PeerMessageName | undefined;
   private pendingPad = 0;
   private failure: LegacyError | undefined;
+  /**
+   * Called with each SERIAL argument (decompressed) just before it is decoded, so the connection
+   * can set `serial.format` from the bytes themselves (see pid-width.ts). The view is only valid
+   * during the call.
+   */
+  beforeSerial: ((payload: Uint8Array) => void) | undefined;
 
   constructor(options: StreamDecoderOptions = {}) {
     this.limits = resolveLimits(options.limits);
@@ -154,6 +160,7 @@ export class LegacyStreamDecoder {
       this.info.argChunkLength = raw;
       this.info.argLength = chunk.length;
       this.info.argInflated = inflated;
+      if (name === 'SERIAL' && this.beforeSerial !== undefined) this.beforeSerial(chunk);
       const msg = argsOf(name, chunk, at, this.serial);
       this.info.end = this.chunks.position;
       this.pending = undefined;

@@ -1,0 +1,43 @@
+import { ByteWriter } from '../../src/core/bytes.ts';
+import type { Transport } from '../../src/core/transport.ts';
+import type { LegacyMessage } from '../codec/messages.ts';
+import type { LegacyStreamEncoder } from '../codec/stream-encoder.ts';
+
+// Outgoing messages of one connection, encoded in order into one buffer and handed to the
+// transport once per turn of the event loop: a burst of events becomes one write, not one
+// syscall per message.
+
+export class OutputQueue {
+  private readonly w = new ByteWriter(4096);
+  private scheduled = false;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly encoder: LegacyStreamEncoder,
+    private readonly counters: { bytesOut: number; messagesOut: number },
+  ) {}
+
+  /** Bytes encoded but not yet written, plus what the transport still holds. */
+  get queued(): number {
+    return this.w.length + this.transport.pendingBytes;
+  }
+
+  /** Encode now (so a bad value throws here, before anything is written), write soon. */
+  push(msg: LegacyMessage): void {
+    this.encoder.encodeInto(msg, this.w);
+    this.counters.messagesOut++;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.w.length === 0) return;
+    const bytes = this.w.toBytes();
+    this.w.reset();
+    this.counters.bytesOut += bytes.length;
+    this.transport.write(bytes);
+  }
+}
