@@ -3,50 +3,42 @@
 // server endpoint. v1 has no in-band subscribe, so changing subscriptions reconnects. Lost
 // connections are re-dialled at once, then with capped exponential backoff and jitter; like
 // Broker, publications made while disconnected are not buffered.
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { systemClock, type Clock, type TimerHandle } from '../../src/core/clock.ts';
 import { BridgeError } from '../../src/core/errors.ts';
-import { ErrorCode, PeerStatus, StatusCode, errorCodeName, statusCodeName, ERROR_CODE_NAMES } from '../constants.ts';
+import { ErrorCode, PeerStatus, ERROR_CODE_NAMES } from '../constants.ts';
 import type { Data } from '../data/index.ts';
 import { dataMessageToJson } from '../data/json-encode.ts';
 import { parseDataMessage } from '../data/json-decode.ts';
+import { makeEvent, type EventOptions } from '../data/zeek-messages.ts';
+import { errorEvent, statusEvent, TypedEmitter, PEER_UNAVAILABLE_TEXT, type EndpointInfo, type ErrorEvent, type PeerInfo, type StatusEvent, type StatusName } from '../endpoint/events.ts';
+import type { MessageOrigin } from '../hub.ts';
 import { isBrokerError } from '../errors.ts';
+import { NIL_ENDPOINT } from '../native/endpoint-id.ts';
 import { Backoff } from './backoff.ts';
 import { parseControlMessage, startsLikeDataMessage, subscriptionsToJson, type ControlMessage } from './control.ts';
 import { resolveClientOptions, type ResolvedClientOptions, type WebSocketClientOptions } from './options.ts';
 import { clientTlsOptions } from './tls.ts';
 import { APPLICATION_NAME_HEADER, CloseCode, JSON_V1_PATH } from './wire.ts';
 
-/** Broker's `endpoint_info`: the server endpoint as the ack names it, and where we reached it. */
-export interface EndpointInfo {
-  readonly id: string;
-  readonly network: { readonly address: string; readonly bound_port: number };
+/** The endpoint's ErrorEvent, plus the server's `{"type":"error"}` reply when that is the cause. */
+export interface WebSocketErrorEvent extends ErrorEvent {
+  readonly remote?: { readonly code: string; readonly context: string };
 }
 
-export interface StatusEvent {
-  code: StatusCode;
-  /** Broker's name, e.g. `peer_added`. */
-  name: string;
-  endpoint: EndpointInfo;
-  message: string;
-}
-
-export interface ClientErrorEvent {
-  code: ErrorCode;
-  /** Broker's name of `code`, e.g. `peer_unavailable`, `deserialization_failed`. */
-  name: string;
-  message: string;
-  /** An `{"type":"error"}` reply of the server, verbatim. */
-  remote?: { code: string; context: string };
-  cause?: unknown;
-}
-
+/** The native Endpoint's event surface (EndpointEvents), as far as a single server peer has it. */
 export interface WebSocketClientEvents {
-  data: [topic: string, value: Data];
-  status: [event: StatusEvent];
-  error: [event: ClientErrorEvent];
+  endpoint_discovered: (e: StatusEvent) => void;
+  peer_added: (e: StatusEvent) => void;
+  peer_removed: (e: StatusEvent) => void;
+  peer_lost: (e: StatusEvent) => void;
+  endpoint_unreachable: (e: StatusEvent) => void;
+  /** Every status, after its own event. */
+  status: (e: StatusEvent) => void;
+  error: (e: WebSocketErrorEvent) => void;
+  /** A data message on a subscribed topic; `origin.hop` is the server's endpoint id. */
+  data: (topic: string, value: Data, origin: MessageOrigin) => void;
 }
 
 export interface WebSocketClientDeps {
@@ -73,7 +65,7 @@ interface Conn {
   /** Closed on purpose to reconnect with new subscriptions: no status events. */
   resubscribing: boolean;
   timer: TimerHandle | undefined;
-  failure: ClientErrorEvent | undefined;
+  failure: WebSocketErrorEvent | undefined;
 }
 
 function withDefaultPath(url: string): string {
@@ -82,7 +74,7 @@ function withDefaultPath(url: string): string {
   return u.toString();
 }
 
-export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
+export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
   readonly options: ResolvedClientOptions;
   readonly url: string;
   readonly stats: WebSocketClientStats = { published: 0, unsent: 0, received: 0, errors: 0, connects: 0 };
@@ -97,6 +89,9 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
   private started = false;
   private waiters: { resolve(p: EndpointInfo): void; reject(e: Error): void }[] = [];
   private resubscribeQueued = false;
+  private origin: MessageOrigin = { hop: NIL_ENDPOINT };
+  /** Where the server is reached, as NetworkInfo (retry = the first backoff delay, seconds). */
+  readonly network: EndpointInfo['network'] & object;
 
   constructor(options: WebSocketClientOptions, deps: WebSocketClientDeps = {}) {
     super();
@@ -105,6 +100,14 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     this.clock = deps.clock ?? systemClock;
     this.backoff = this.options.reconnect === false ? undefined : new Backoff(this.options.reconnect, deps.random);
     this.topics = [...new Set(this.options.subscriptions)];
+    const u = new URL(this.url);
+    const r = this.options.reconnect;
+    this.network = { address: u.hostname.replace(/^\[|\]$/g, ''), bound_port: Number(u.port || (u.protocol === 'wss:' ? 443 : 80)), retry: r === false ? 0 : r.initial_delay };
+  }
+
+  /** Context of errors before the server's id is known. */
+  private get unknownPeer(): EndpointInfo {
+    return { id: NIL_ENDPOINT, network: this.network };
   }
 
   /** PeerStatus of the connection to the server (CONNECTING, PEERED, RECONNECTING, DISCONNECTED …). */
@@ -115,6 +118,12 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
   /** The server endpoint, once an ack has been received. */
   get peer(): EndpointInfo | undefined {
     return this.announced;
+  }
+
+  /** Like Endpoint.peers(): the server, when there is one (always outbound). */
+  peers(): PeerInfo[] {
+    const peer = this.announced ?? (this.started && !this.closed ? { id: NIL_ENDPOINT, network: this.network } : undefined);
+    return peer ? [{ peer, status: this._status, outbound: true }] : [];
   }
 
   get subscriptions(): readonly string[] {
@@ -145,32 +154,48 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     return p;
   }
 
-  /** Publishes a data message; false (and nothing sent) while not connected. */
-  publish(topic: string, value: Data): boolean {
+  /**
+   * Publishes a data message; like Endpoint.publish returns the number of peers it went to: 1, or
+   * 0 (nothing sent, not buffered) while not connected.
+   */
+  publish(topic: string, value: Data): number {
     const c = this.conn;
     if (!c || !c.acked || c.resubscribing) {
       this.stats.unsent++;
-      return false;
+      return 0;
     }
     c.ws.send(dataMessageToJson(topic, value));
     this.stats.published++;
+    return 1;
+  }
+
+  /** A Zeek event `[1, 1, [name, args, metadata?]]` on `topic`. */
+  publishEvent(topic: string, name: string, args: readonly Data[], options: EventOptions = {}): number {
+    return this.publish(topic, makeEvent(name, args, options));
+  }
+
+  /** Adds topic prefixes; reconnects to announce them (v1 has no in-band subscribe). */
+  subscribe(prefixes: string | readonly string[]): boolean {
+    const add = (typeof prefixes === 'string' ? [prefixes] : prefixes).filter((p) => !this.topics.includes(p));
+    if (add.length === 0) return false;
+    this.topics = [...this.topics, ...add];
+    this.queueResubscribe();
     return true;
   }
 
-  /** Adds topic prefixes; reconnects to announce them. */
-  subscribe(prefixes: string | readonly string[]): void {
-    const add = (typeof prefixes === 'string' ? [prefixes] : prefixes).filter((p) => !this.topics.includes(p));
-    if (add.length === 0) return;
-    this.topics = [...this.topics, ...add];
-    this.queueResubscribe();
-  }
-
-  unsubscribe(prefixes: string | readonly string[]): void {
+  /** Removes topic prefixes (reconnecting); false when none of them was subscribed. */
+  unsubscribe(prefixes: string | readonly string[]): boolean {
     const drop = new Set(typeof prefixes === 'string' ? [prefixes] : prefixes);
     const next = this.topics.filter((p) => !drop.has(p));
-    if (next.length === this.topics.length) return;
+    if (next.length === this.topics.length) return false;
     this.topics = next;
     this.queueResubscribe();
+    return true;
+  }
+
+  /** Endpoint-style name for close(). */
+  shutdown(): Promise<void> {
+    return this.close();
   }
 
   /** Closes with 1000 (peer_removed + endpoint_unreachable when peered); no more reconnects. */
@@ -197,8 +222,8 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     const peer = this.announced;
     if (peer) {
       this.announced = undefined;
-      this.emitStatus(StatusCode.PEER_REMOVED, peer, 'removed connection to remote peer');
-      this.emitStatus(StatusCode.ENDPOINT_UNREACHABLE, peer, 'lost the last path');
+      this.emitStatus('peer_removed', peer);
+      this.emitStatus('endpoint_unreachable', peer);
     }
   }
 
@@ -230,7 +255,7 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     const c: Conn = { ws, socket: undefined, acked: false, sent: [...this.topics], resubscribing: false, timer: undefined, failure: undefined };
     this.conn = c;
     c.timer = this.clock.setTimeout(() => {
-      c.failure ??= { code: ErrorCode.PEER_UNAVAILABLE, name: 'peer_unavailable', message: 'unable to connect to remote peer: no ack within connect_timeout' };
+      c.failure ??= errorEvent(ErrorCode.PEER_UNAVAILABLE, `${PEER_UNAVAILABLE_TEXT}: no ack within connect_timeout`, this.unknownPeer);
       ws.terminate();
     }, o.connect_timeout * 1000);
     ws.on('upgrade', (res) => {
@@ -243,7 +268,7 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
       else this.onFirstMessage(c, data);
     });
     ws.on('error', (err) => {
-      c.failure ??= { code: ErrorCode.PEER_UNAVAILABLE, name: 'peer_unavailable', message: `unable to connect to remote peer: ${err.message}`, cause: err };
+      c.failure ??= errorEvent(ErrorCode.PEER_UNAVAILABLE, `${PEER_UNAVAILABLE_TEXT}: ${err.message}`, this.unknownPeer, err);
     });
     ws.on('close', (code, reason) => this.onClose(c, code, reason.toString('utf8')));
   }
@@ -253,13 +278,13 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     try {
       msg = parseControlMessage(data);
     } catch (err) {
-      c.failure = { code: ErrorCode.PEER_INCOMPATIBLE, name: 'peer_incompatible', message: `expected an ack: ${(err as Error).message}`, cause: err };
+      c.failure = errorEvent(ErrorCode.PEER_INCOMPATIBLE, `expected an ack: ${(err as Error).message}`, this.unknownPeer, err);
       c.ws.close(CloseCode.POLICY_VIOLATION, 'expected an ack');
       return;
     }
     if (msg.type !== 'ack') {
       const remote = msg.type === 'error' ? { code: msg.code, context: msg.context } : undefined;
-      c.failure = { code: ErrorCode.PEER_INCOMPATIBLE, name: 'peer_incompatible', message: remote ? `server refused the subscriptions: ${remote.context}` : 'expected an ack', ...(remote ? { remote } : {}) };
+      c.failure = { ...errorEvent(ErrorCode.PEER_INCOMPATIBLE, remote ? `server refused the connection: ${remote.context}` : 'expected an ack', this.unknownPeer), ...(remote ? { remote } : {}) };
       c.ws.close(CloseCode.NORMAL);
       return;
     }
@@ -268,14 +293,14 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     this.stats.connects++;
     this.backoff?.reset();
     this._status = PeerStatus.PEERED;
-    const u = new URL(this.url);
-    const peer: EndpointInfo = { id: msg.endpoint, network: { address: u.hostname.replace(/^\[|\]$/g, ''), bound_port: Number(u.port || (u.protocol === 'wss:' ? 443 : 80)) } };
+    const peer: EndpointInfo = { id: msg.endpoint, network: this.network };
     const prev = this.announced;
     if (!prev || prev.id !== peer.id) {
       if (prev) this.lost(prev);
       this.announced = peer;
-      this.emitStatus(StatusCode.ENDPOINT_DISCOVERED, peer, 'found a new peer in the network');
-      this.emitStatus(StatusCode.PEER_ADDED, peer, 'handshake successful');
+      this.origin = { hop: peer.id };
+      this.emitStatus('endpoint_discovered', peer);
+      this.emitStatus('peer_added', peer);
     }
     for (const w of this.waiters.splice(0)) w.resolve(peer);
     if (!sameTopics(c.sent, this.topics)) this.queueResubscribe();
@@ -291,14 +316,14 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     try {
       msg = parseControlMessage(data);
     } catch (err) {
-      this.emitError({ code: ErrorCode.DESERIALIZATION_FAILED, name: 'deserialization_failed', message: `unreadable message from the server: ${(err as Error).message}`, cause: err });
+      this.emitError(errorEvent(ErrorCode.DESERIALIZATION_FAILED, `unreadable message from the server: ${(err as Error).message}`, this.announced, err));
       return;
     }
     if (msg.type === 'data-message') this.dataMessage(data);
     else if (msg.type === 'error') {
       const idx = ERROR_CODE_NAMES.indexOf(msg.code);
       const code = (idx >= 0 ? idx : ErrorCode.UNSPECIFIED) as ErrorCode;
-      this.emitError({ code, name: errorCodeName(code), message: msg.context, remote: { code: msg.code, context: msg.context } });
+      this.emitError({ ...errorEvent(code, msg.context, this.announced), remote: { code: msg.code, context: msg.context } });
     }
   }
 
@@ -306,10 +331,10 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     try {
       const m = parseDataMessage(data);
       if (m.topic === undefined) return;
-      this.emit('data', typeof m.topic === 'string' ? m.topic : Buffer.from(m.topic).toString('utf8'), m.value);
+      this.emit('data', typeof m.topic === 'string' ? m.topic : Buffer.from(m.topic).toString('utf8'), m.value, this.origin);
     } catch (err) {
       const code = isBrokerError(err) ? err.ec : ErrorCode.DESERIALIZATION_FAILED;
-      this.emitError({ code, name: errorCodeName(code), message: `invalid data message from the server: ${(err as Error).message}`, cause: err });
+      this.emitError(errorEvent(code, `invalid data message from the server: ${(err as Error).message}`, this.announced, err));
     }
   }
 
@@ -329,7 +354,7 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
       this.schedule(0);
       return;
     }
-    this.emitError(c.failure ?? { code: ErrorCode.PEER_UNAVAILABLE, name: 'peer_unavailable', message: `unable to connect to remote peer (close ${code})` });
+    this.emitError(c.failure ?? errorEvent(ErrorCode.PEER_UNAVAILABLE, `${PEER_UNAVAILABLE_TEXT} (close ${code})`, this.unknownPeer));
     if (this.announced) {
       // A resubscribe's new connection failed: the peering we had is gone.
       this.lost(this.announced);
@@ -349,22 +374,24 @@ export class WebSocketClient extends EventEmitter<WebSocketClientEvents> {
     this.retryTimer = this.clock.setTimeout(() => this.attempt(), ms);
   }
 
-  private lost(peer: EndpointInfo, message = 'lost connection to remote peer'): void {
-    this.emitStatus(StatusCode.PEER_LOST, peer, message);
-    this.emitStatus(StatusCode.ENDPOINT_UNREACHABLE, peer, 'lost the last path');
+  private lost(peer: EndpointInfo, message?: string): void {
+    this.emitStatus('peer_lost', peer, message);
+    this.emitStatus('endpoint_unreachable', peer);
   }
 
   private rejectWaiters(err: Error): void {
     for (const w of this.waiters.splice(0)) w.reject(err);
   }
 
-  private emitStatus(code: StatusCode, endpoint: EndpointInfo, message: string): void {
-    this.emit('status', { code, name: statusCodeName(code), endpoint, message });
+  private emitStatus(name: StatusName, peer: EndpointInfo, message?: string): void {
+    const e = message === undefined ? statusEvent(name, peer) : { ...statusEvent(name, peer), message };
+    this.emit(name, e);
+    this.emit('status', e);
   }
 
-  private emitError(e: ClientErrorEvent): void {
+  private emitError(e: WebSocketErrorEvent): void {
     this.stats.errors++;
-    if (this.listenerCount('error') > 0) this.emit('error', e);
+    this.emit('error', e);
   }
 }
 

@@ -2,15 +2,7 @@
 // client for it. Both sit on the Broker JSON codec in ../data; the server attaches each client to
 // a MessageHub as a local participant.
 export { WebSocketServer, listenWebSocket, type WebSocketServerEvents, type WebSocketServerStats, type WebSocketServerDeps, type ClientStats } from './server.ts';
-export {
-  WebSocketClient,
-  type ClientErrorEvent,
-  type EndpointInfo,
-  type StatusEvent,
-  type WebSocketClientDeps,
-  type WebSocketClientEvents,
-  type WebSocketClientStats,
-} from './client.ts';
+export { WebSocketClient, type WebSocketClientDeps, type WebSocketClientEvents, type WebSocketClientStats, type WebSocketErrorEvent } from './client.ts';
 export { ClientSession, SessionState, type ClientLink, type SessionConfig, type SessionCounters, type SessionEvents, type WebSocketClientInfo } from './session.ts';
 export {
   OverflowPolicy,

@@ -5,10 +5,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../../src/core/clock.ts';
-import { count, decodeData, equalsData, str, type Data } from '../../modern/data/index.ts';
+import { count, decodeData, equalsData, makeEvent, str, type Data } from '../../modern/data/index.ts';
 import { LocalHub } from '../../modern/local-hub.ts';
 import { peekEnvelope } from '../../modern/native/index.ts';
-import { Backoff, WebSocketClient, WebSocketServer, type StatusEvent, type WebSocketClientOptions, type WebSocketServerOptions } from '../../modern/websocket/index.ts';
+import type { StatusEvent } from '../../modern/endpoint/events.ts';
+import { Backoff, WebSocketClient, WebSocketServer, type WebSocketClientOptions, type WebSocketServerOptions } from '../../modern/websocket/index.ts';
 import { payloadOf, referenceFrames } from './broker-fixtures.ts';
 import { eventually, Observer } from './websocket-helpers.ts';
 
@@ -63,7 +64,7 @@ async function withRig(serverOptions: WebSocketServerOptions, fn: (r: Rig) => Pr
 function collect(c: WebSocketClient): { data: { topic: string; value: Data }[]; status: string[] } {
   const out = { data: [] as { topic: string; value: Data }[], status: [] as string[] };
   c.on('data', (topic, value) => out.data.push({ topic, value }));
-  c.on('status', (s: StatusEvent) => out.status.push(`${s.name} ${s.endpoint.id}`));
+  c.on('status', (s: StatusEvent) => out.status.push(`${s.name} ${s.context.id}`));
   return out;
 }
 
@@ -87,9 +88,17 @@ test('every type both ways between a WebSocket client and the native side; statu
   await withRig({}, async ({ hub, client }) => {
     const c = client({ subscriptions: ['/to-ws/'] });
     const got = collect(c);
+    const added: StatusEvent[] = [];
+    c.on('peer_added', (e) => added.push(e));
+    const origins = new Set<string>();
+    c.on('data', (_t, _v, origin) => origins.add(origin.hop));
+    assert.equal(c.peers().length, 0, 'no peer before connect()');
     const peer = await c.connect();
     assert.is(peer.id, SERVER_ID);
     assert.equal(got.status, [`endpoint_discovered ${SERVER_ID}`, `peer_added ${SERVER_ID}`]);
+    const port = Number(new URL(c.url).port);
+    assert.equal(added, [{ code: 1, name: 'peer_added', context: { id: SERVER_ID, network: { address: '127.0.0.1', bound_port: port, retry: 0 } }, message: 'handshake successful' }]);
+    assert.equal(c.peers(), [{ peer: { id: SERVER_ID, network: { address: '127.0.0.1', bound_port: port, retry: 0 } }, status: 3, outbound: true }]);
     const native = new Observer(hub, ['/from-ws/']);
 
     for (const v of VALUES) assert.ok(c.publish(`/from-ws/${v.topic}`, v.value));
@@ -105,7 +114,11 @@ test('every type both ways between a WebSocket client and the native side; statu
       assert.is(got.data[i]!.topic, `/to-ws/${v.topic}`);
       assert.ok(equalsData(got.data[i]!.value, v.value), v.topic);
     });
+    assert.equal([...origins], [SERVER_ID]);
     assert.is(c.stats.published, VALUES.length);
+    assert.is(c.publishEvent('/from-ws/ev', 'ws_ping', [str('hi'), count(42)]), 1);
+    await native.until(VALUES.length + 1);
+    assert.equal(native.received.at(-1)!.value, makeEvent('ws_ping', [str('hi'), count(42)]));
   });
 });
 
