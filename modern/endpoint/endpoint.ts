@@ -89,6 +89,7 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
       localFilter: () => this.router.announced,
       admit: (p, id, originator) => this.registry.admit(p, id, originator, this.shuttingDown),
       knowsPeer: (id) => this.registry.knowsPeer(id),
+      byeToken: () => BYE_TOKEN_BASE | ++this.byeSeq,
       established: (p) => this.onEstablished(p),
       received: (p, view, payload) => this.router.received(p, view, payload),
       dropped: (p, err) => this.dropped(p, err),
@@ -375,7 +376,6 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
       unpeerTimeoutMs: o.unpeer_timeout * 1000,
       handshakeTimeoutMs: o.handshake_timeout * 1000,
       maxFrameSize: o.max_frame_size,
-      byeToken: BYE_TOKEN_BASE | ++this.byeSeq,
     });
     const link: Link = { peering: p, network, dialer, outbound: dialer !== undefined, added: false };
     this.registry.add(link);

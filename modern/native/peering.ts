@@ -26,6 +26,8 @@ export interface PeeringHost {
   localFilter(): readonly string[];
   admit(p: Peering, peerId: EndpointId, originator: boolean): Admission;
   knowsPeer(peerId: EndpointId): boolean;
+  /** The token of the BYE ping `p` would send (drawn when the handshake completes, like Broker's id). */
+  byeToken(p: Peering): bigint;
   /** The handshake completed; phase-3 messages follow. */
   established(p: Peering): void;
   /** A data or command envelope, or a ping/pong addressed to another endpoint. `view` is valid during the call only. */
@@ -49,8 +51,6 @@ export interface PeeringOptions {
   /** 0 = none. */
   handshakeTimeoutMs: number;
   maxFrameSize: number;
-  /** The token of this connection's BYE ping. */
-  byeToken: bigint;
 }
 
 export type PeeringState = 'handshake' | 'established' | 'closing' | 'closed';
@@ -85,7 +85,7 @@ export class Peering {
   private readonly reader: FrameReader;
   private readonly view: EnvelopeView;
   private readonly selfBytes: Uint8Array;
-  private readonly bye: Uint8Array;
+  private bye: Uint8Array | undefined;
   private removing = false;
   private timer: TimerHandle | undefined;
   private closeTimer: TimerHandle | undefined;
@@ -99,7 +99,6 @@ export class Peering {
     this.selfBytes = endpointIdBytes(host.nodeId);
     this.view = new EnvelopeView(this.selfBytes);
     this.reader = new FrameReader({ maxFrameSize: options.maxFrameSize });
-    this.bye = byePayload(options.byeToken);
     this.out = new OutBuffer(transport, { capacity: options.capacity, policy: options.policy }, () => this.onOverflow());
     this.handshake = new Handshake(options.role, {
       nodeId: host.nodeId,
@@ -175,7 +174,7 @@ export class Peering {
     if (this.state !== 'established' || this.removing) return;
     this.removing = true;
     this.end = 'removed';
-    this.out.pushWith((w) => this.writePing(w, MessageType.PING, this.peerIdBytes!, this.bye));
+    this.out.pushWith((w) => this.writePing(w, MessageType.PING, this.peerIdBytes!, this.bye!));
     this.timer = this.host.clock.setTimeout(() => this.destroy(), this.options.unpeerTimeoutMs);
   }
 
@@ -270,7 +269,7 @@ export class Peering {
 
   private isBye(p: Uint8Array, at: number): boolean {
     const b = this.bye;
-    if (p.length - at !== b.length) return false;
+    if (!b || p.length - at !== b.length) return false;
     for (let i = 0; i < b.length; i++) if (p[at + i] !== b[i]) return false;
     return true;
   }
@@ -293,6 +292,7 @@ export class Peering {
         this.state = 'established';
         this.established = true;
         this.reader.phase = 'established';
+        this.bye = byePayload(this.host.byeToken(this));
         this.host.established(this);
         return;
       case 'failed':
