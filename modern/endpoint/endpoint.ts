@@ -296,6 +296,12 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
     return true;
   }
 
+  /** Whether some established peer's filter matches `topic` (Broker's has_remote_subscriber). */
+  hasRemoteSubscriber(topic: string): boolean {
+    for (const p of this.registry.established.values()) if (p.matches(topic)) return true;
+    return false;
+  }
+
   /** The filter announced to peers. */
   get filter(): readonly string[] {
     return this.router.announced;
