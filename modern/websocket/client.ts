@@ -20,6 +20,7 @@ import { Backoff } from './backoff.ts';
 import { parseControlMessage, startsLikeDataMessage, subscriptionsToJson, type ControlMessage } from './control.ts';
 import { resolveClientOptions, type ResolvedClientOptions, type WebSocketClientOptions } from './options.ts';
 import { clientTlsOptions } from './tls.ts';
+import { tickCorker } from './cork.ts';
 import { APPLICATION_NAME_HEADER, CloseCode, JSON_V1_PATH } from './wire.ts';
 
 /** The endpoint's ErrorEvent, plus the server's `{"type":"error"}` reply when that is the cause. */
@@ -59,6 +60,7 @@ export interface WebSocketClientStats {
 interface Conn {
   readonly ws: WebSocket;
   socket: Socket | undefined;
+  cork: (() => void) | undefined;
   acked: boolean;
   /** Subscriptions this connection announced. */
   readonly sent: readonly string[];
@@ -164,6 +166,7 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
       this.stats.unsent++;
       return 0;
     }
+    c.cork?.();
     c.ws.send(dataMessageToJson(topic, value));
     this.stats.published++;
     return 1;
@@ -252,7 +255,7 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
       headers: { [APPLICATION_NAME_HEADER]: o.application_name },
       ...(this.url.startsWith('wss:') ? clientTlsOptions(o) : {}),
     });
-    const c: Conn = { ws, socket: undefined, acked: false, sent: [...this.topics], resubscribing: false, timer: undefined, failure: undefined };
+    const c: Conn = { ws, socket: undefined, cork: undefined, acked: false, sent: [...this.topics], resubscribing: false, timer: undefined, failure: undefined };
     this.conn = c;
     c.timer = this.clock.setTimeout(() => {
       c.failure ??= errorEvent(ErrorCode.PEER_UNAVAILABLE, `${PEER_UNAVAILABLE_TEXT}: no ack within connect_timeout`, this.unknownPeer);
@@ -260,6 +263,7 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
     }, o.connect_timeout * 1000);
     ws.on('upgrade', (res) => {
       c.socket = res.socket as Socket;
+      c.cork = tickCorker(c.socket);
     });
     ws.on('open', () => ws.send(subscriptionsToJson(c.sent)));
     ws.on('message', (data: Buffer, isBinary: boolean) => {

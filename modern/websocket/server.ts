@@ -16,6 +16,7 @@ import type { MessageHub } from '../hub.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type WebSocketServerOptions } from './options.ts';
 import { ClientSession, type ClientLink, type SessionConfig, type SessionCounters, type WebSocketClientInfo } from './session.ts';
 import { serverTlsOptions } from './tls.ts';
+import { tickCorker } from './cork.ts';
 import {
   APPLICATION_NAME_HEADER,
   APPLICATION_NAME_PATTERN,
@@ -204,8 +205,12 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   private connection(ws: WebSocket, socket: Socket, applicationName: string | undefined): void {
     this.stats.connections++;
+    const cork = tickCorker(socket);
     const link: ClientLink = {
-      sendText: (text) => ws.send(text, { binary: false }),
+      sendText: (text) => {
+        cork();
+        ws.send(text, { binary: false });
+      },
       get congested() {
         return socket.writableNeedDrain;
       },
