@@ -294,7 +294,8 @@ export class PeerSession implements PeerSessionView {
 
   private onVersion(v: VersionMessage): void {
     const problem = checkVersion(v);
-    if (problem !== undefined) return this.fail(problem.message);
+    // Bro's own wording, without the codec's "(field ...)" suffix.
+    if (problem !== undefined) return this.fail(problem.message.replace(/ \((field|offset) [^)]*\)$/, ''));
     this.peerRuntime = v.runtime;
     this.decoder.serial.cache.capacity = v.cacheSize;
     if (v.class !== undefined && v.class !== '') this.peer.class = v.class;
