@@ -55,6 +55,8 @@ export interface WebSocketClientStats {
   received: number;
   errors: number;
   connects: number;
+  /** Connections given up because the server stopped answering pings. */
+  pingTimeouts: number;
 }
 
 interface Conn {
@@ -67,6 +69,9 @@ interface Conn {
   /** Closed on purpose to reconnect with new subscriptions: no status events. */
   resubscribing: boolean;
   timer: TimerHandle | undefined;
+  pinger: TimerHandle | undefined;
+  /** Heard from the server since the last ping. */
+  alive: boolean;
   failure: WebSocketErrorEvent | undefined;
 }
 
@@ -79,7 +84,7 @@ function withDefaultPath(url: string): string {
 export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
   readonly options: ResolvedClientOptions;
   readonly url: string;
-  readonly stats: WebSocketClientStats = { published: 0, unsent: 0, received: 0, errors: 0, connects: 0 };
+  readonly stats: WebSocketClientStats = { published: 0, unsent: 0, received: 0, errors: 0, connects: 0, pingTimeouts: 0 };
   private readonly clock: Clock;
   private readonly backoff: Backoff | undefined;
   private topics: string[];
@@ -211,6 +216,7 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
     this.rejectWaiters(new BridgeError('closed', 'client closed before the server acknowledged'));
     if (c) {
       c.timer?.cancel();
+      c.pinger?.cancel();
       await new Promise<void>((resolve) => {
         if (c.ws.readyState === WebSocket.CLOSED) return resolve();
         c.ws.once('close', () => resolve());
@@ -255,7 +261,7 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
       headers: { [APPLICATION_NAME_HEADER]: o.application_name },
       ...(this.url.startsWith('wss:') ? clientTlsOptions(o) : {}),
     });
-    const c: Conn = { ws, socket: undefined, cork: undefined, acked: false, sent: [...this.topics], resubscribing: false, timer: undefined, failure: undefined };
+    const c: Conn = { ws, socket: undefined, cork: undefined, acked: false, sent: [...this.topics], resubscribing: false, timer: undefined, pinger: undefined, alive: true, failure: undefined };
     this.conn = c;
     c.timer = this.clock.setTimeout(() => {
       c.failure ??= errorEvent(ErrorCode.PEER_UNAVAILABLE, `${PEER_UNAVAILABLE_TEXT}: no ack within connect_timeout`, this.unknownPeer);
@@ -266,7 +272,11 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
       c.cork = tickCorker(c.socket);
     });
     ws.on('open', () => ws.send(subscriptionsToJson(c.sent)));
+    ws.on('pong', () => {
+      c.alive = true;
+    });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      c.alive = true;
       if (this.conn !== c || isBinary) return;
       if (c.acked) this.onMessage(data);
       else this.onFirstMessage(c, data);
@@ -294,6 +304,7 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
     }
     c.acked = true;
     c.timer?.cancel();
+    if (this.options.ping_interval > 0) c.pinger = this.clock.setInterval(() => this.ping(c), this.options.ping_interval * 1000);
     this.stats.connects++;
     this.backoff?.reset();
     this._status = PeerStatus.PEERED;
@@ -342,8 +353,19 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
     }
   }
 
+  private ping(c: Conn): void {
+    if (!c.alive) {
+      this.stats.pingTimeouts++;
+      c.ws.terminate();
+      return;
+    }
+    c.alive = false;
+    c.ws.ping();
+  }
+
   private onClose(c: Conn, code: number, reason: string): void {
     c.timer?.cancel();
+    c.pinger?.cancel();
     if (this.conn !== c || this.closed) return;
     this.conn = undefined;
     if (c.resubscribing) {

@@ -119,6 +119,9 @@ export const WebSocketClientOptionsSchema = z
     reconnect: z.union([z.literal(false), ReconnectOptionsSchema]).default({ initial_delay: 1, max_delay: 30, multiplier: 2, jitter: 0.5, max_attempts: 0 }),
     /** Seconds to wait for the opening handshake and then for the ack. */
     connect_timeout: seconds.default(10),
+    /** Seconds between our pings once connected; a server that has not answered the previous one
+     * (and sent nothing else) is taken as lost and re-dialled. 0 = off. */
+    ping_interval: seconds.default(5),
     max_message_size: z.number().int().min(64).default(16 << 20),
   })
   .strict();

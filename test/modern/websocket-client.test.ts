@@ -292,6 +292,38 @@ test('handshake details: X-Application-Name sent, no permessage-deflate offer; a
   stall.close();
 });
 
+test('a server that stops answering pings is taken as lost and re-dialled', async () => {
+  const clock = new ManualClock();
+  let accepted = 0;
+  const silent = await rawServer((sock, head) => {
+    accepted++;
+    const key = /Sec-WebSocket-Key: (.*)\r\n/i.exec(head)![1]!;
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const ack = Buffer.from(`{"type":"ack","endpoint":"${SERVER_ID}","version":"2.8.0-dev"}`);
+    // Acks once the subscription frame arrives, then never answers anything (no pongs).
+    sock.once('data', () => sock.write(Buffer.concat([Buffer.from([0x81, ack.length]), ack])));
+  });
+  const port = (silent.address() as { port: number }).port;
+  const c = new WebSocketClient({ url: `ws://127.0.0.1:${port}`, ping_interval: 5, reconnect: { initial_delay: 1, jitter: 0 } }, { clock });
+  const got = collect(c);
+  try {
+    await c.connect();
+    clock.advance(5000);
+    assert.is(c.status, 3, 'still peered after the first ping');
+    clock.advance(5000);
+    await eventually(() => got.status.length === 4, 'peer_lost');
+    assert.equal(got.status.slice(2), [`peer_lost ${SERVER_ID}`, `endpoint_unreachable ${SERVER_ID}`]);
+    assert.is(c.stats.pingTimeouts, 1);
+    clock.advance(0);
+    await eventually(() => got.status.length === 6, 're-dialled at once');
+    assert.is(accepted, 2);
+  } finally {
+    silent.close();
+    await c.close();
+  }
+});
+
 test('refusals surface as errors: Broker 400 for a wrong path, Zeek error reply instead of an ack', async () => {
   await withRig({}, async ({ server, client }) => {
     const c = client({ url: server.url.replace('/v1/messages/json', '/v2/nothing') });
