@@ -12,7 +12,7 @@ import type { Data } from '../data/index.ts';
 import { dataMessageToJson } from '../data/json-encode.ts';
 import { parseDataMessage } from '../data/json-decode.ts';
 import { makeEvent, type EventOptions } from '../data/zeek-messages.ts';
-import { errorEvent, statusEvent, TypedEmitter, PEER_UNAVAILABLE_TEXT, type EndpointInfo, type ErrorEvent, type PeerInfo, type StatusEvent, type StatusName } from '../endpoint/events.ts';
+import { errorEvent, statusEvent, TypedEmitter, PEER_UNAVAILABLE_TEXT, type EndpointInfo, type PeerInfo, type StatusName } from '../endpoint/events.ts';
 import type { MessageOrigin } from '../hub.ts';
 import { isBrokerError } from '../errors.ts';
 import { NIL_ENDPOINT } from '../native/endpoint-id.ts';
@@ -23,41 +23,9 @@ import { clientTlsOptions } from './tls.ts';
 import { tickCorker } from './cork.ts';
 import { APPLICATION_NAME_HEADER, CloseCode, JSON_V1_PATH } from './wire.ts';
 
-/** The endpoint's ErrorEvent, plus the server's `{"type":"error"}` reply when that is the cause. */
-export interface WebSocketErrorEvent extends ErrorEvent {
-  readonly remote?: { readonly code: string; readonly context: string };
-}
+import type { WebSocketClientDeps, WebSocketClientEvents, WebSocketClientStats, WebSocketErrorEvent } from './client-events.ts';
 
-/** The native Endpoint's event surface (EndpointEvents), as far as a single server peer has it. */
-export interface WebSocketClientEvents {
-  endpoint_discovered: (e: StatusEvent) => void;
-  peer_added: (e: StatusEvent) => void;
-  peer_removed: (e: StatusEvent) => void;
-  peer_lost: (e: StatusEvent) => void;
-  endpoint_unreachable: (e: StatusEvent) => void;
-  /** Every status, after its own event. */
-  status: (e: StatusEvent) => void;
-  error: (e: WebSocketErrorEvent) => void;
-  /** A data message on a subscribed topic; `origin.hop` is the server's endpoint id. */
-  data: (topic: string, value: Data, origin: MessageOrigin) => void;
-}
-
-export interface WebSocketClientDeps {
-  clock?: Clock;
-  /** Uniform [0, 1) source for backoff jitter. */
-  random?: () => number;
-}
-
-export interface WebSocketClientStats {
-  published: number;
-  /** publish() calls while not connected (not buffered, as in Broker). */
-  unsent: number;
-  received: number;
-  errors: number;
-  connects: number;
-  /** Connections given up because the server stopped answering pings. */
-  pingTimeouts: number;
-}
+export type { WebSocketClientDeps, WebSocketClientEvents, WebSocketClientStats, WebSocketErrorEvent } from './client-events.ts';
 
 interface Conn {
   readonly ws: WebSocket;
