@@ -180,3 +180,56 @@ export function record(ep: Endpoint): Recorded[] {
 export function names(events: readonly Recorded[]): string[] {
   return events.map((e) => `${e.name} ${e.id.slice(0, 8)}`);
 }
+
+/** A TCP relay in front of a listener, so a test can cut connections or play an absent target. */
+export class TcpProxy {
+  readonly server: net.Server;
+  private pairs: [net.Socket, net.Socket][] = [];
+  port = 0;
+  /** Close every new connection at once (the target is down). */
+  refuse = false;
+  accepted = 0;
+  refused = 0;
+
+  constructor(private readonly targetPort: number) {
+    this.server = net.createServer((client) => {
+      client.on('error', () => undefined);
+      if (this.refuse) {
+        this.refused++;
+        client.destroy();
+        return;
+      }
+      this.accepted++;
+      client.pause();
+      const upstream = net.connect({ host: '127.0.0.1', port: this.targetPort }, () => {
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+      upstream.on('error', () => client.destroy());
+      upstream.on('close', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      this.pairs.push([client, upstream]);
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return this.port;
+  }
+
+  /** Drops every relayed connection abruptly (both ends see the connection go away, no BYE). */
+  cut(): void {
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs = [];
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
