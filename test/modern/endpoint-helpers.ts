@@ -63,6 +63,11 @@ export class FrameSocket {
     return toHex(await this.next(ms));
   }
 
+  /** Takes every complete frame received so far. */
+  take(): Uint8Array[] {
+    return this.frames.splice(0);
+  }
+
   /** Frames received so far and not taken. */
   get queued(): number {
     return this.frames.length;
