@@ -50,6 +50,8 @@ export interface PeerSessionOptions {
 /** Bro buffers LOG_WRITEs per peer: up to ~50 KiB, flushed at the latest after 1 s. */
 const LOG_BATCH_BYTES = 50 * 1024;
 const LOG_BATCH_MS = 1000;
+/** How long a closing connection may wait for the peer's FIN. */
+const CLOSE_GRACE_MS = 2000;
 
 export class PeerSession implements PeerSessionView {
   readonly peer: EventPeer;
@@ -171,6 +173,7 @@ export class PeerSession implements PeerSessionView {
     this.flushLogs();
     this.out.flush();
     this.o.transport.end();
+    setTimeout(() => this.o.transport.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   /** Immediate close, nothing flushed (a peer that does not finish an orderly close). */
@@ -179,14 +182,20 @@ export class PeerSession implements PeerSessionView {
     this.o.transport.destroy();
   }
 
-  /** Immediate close after a problem attributed to the peer: log, remote_connection_error, close. */
+  /**
+   * Close after a problem attributed to the peer: log, remote_connection_error, close. What we
+   * already sent goes out first (as when Bro closes its socket), nothing more is read.
+   */
   fail(reason: string): void {
     if (this.closing) return;
     this.closing = true;
     this.failure = reason;
     this.o.host.log(this, L.ERROR, S.CHILD, reason);
     this.o.host.error(this, reason);
-    this.o.transport.destroy();
+    this.out.flush();
+    this.o.transport.end();
+    // A peer that ignores our FIN must not keep the socket: not protocol timing, so a real timer.
+    setTimeout(() => this.o.transport.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   // ---- receiving ---------------------------------------------------------------------------------
