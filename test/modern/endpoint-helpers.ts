@@ -238,3 +238,20 @@ export class TcpProxy {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
+
+/**
+ * A raw peer that completes the handshake as the originator (`id` must sort below the endpoint's id):
+ * hello, version_select + originator_syn(filter), originator_ack. Resolves once its ack is sent.
+ */
+export async function rawOriginator(port: number, id: string, filter: string[]): Promise<FrameSocket> {
+  const { encodeHandshake, hello, originatorAck, originatorSyn, versionSelect } = await import('../../modern/native/index.ts');
+  const s = await connectRaw(port);
+  s.write(encodeHandshake(hello(id)));
+  await s.next(); // probe
+  await s.next(); // hello
+  s.write(encodeHandshake(versionSelect(id)));
+  s.write(encodeHandshake(originatorSyn(filter)));
+  await s.next(); // responder_syn_ack
+  s.write(encodeHandshake(originatorAck()));
+  return s;
+}
