@@ -36,6 +36,7 @@ export interface CommunicationLogOptions {
 
 export class CommunicationLog {
   private readonly writer: ZeekLogWriter;
+  private closed = false;
 
   constructor(
     sink: (text: string) => void,
@@ -49,7 +50,9 @@ export class CommunicationLog {
     });
   }
 
+  /** One line; lines after close() (late socket errors during shutdown) are dropped. */
   write(level: number, src: number, message: string, p?: EventPeer): void {
+    if (this.closed) return;
     this.writer.write({
       ts: this.options.now() / 1000,
       peer: this.options.peerDescription,
@@ -63,6 +66,8 @@ export class CommunicationLog {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.writer.close();
   }
 }

@@ -1,0 +1,132 @@
+// TLS between two frameworks with the spec's mutual-certificate rules (section 10): both sides
+// present a certificate signed by the configured CA, no host-name checks; a client without a
+// certificate, a certificate from another CA, and a plaintext peer are all refused.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { countVal } from '../../legacy/codec/builders.ts';
+import { splitPem } from '../../legacy/framework/tls.ts';
+import { startFramework, until, TLS_DIR } from './framework-helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'legacy-tls-test-'));
+const fixture = (name: string): string => fileURLToPath(new URL(name, TLS_DIR));
+/** Bro's ssl_private_key layout: the certificate followed by its key, in one file. */
+function bundle(name: string, cert: string, key: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
+  return path;
+}
+const listener = bundle('listener-bundle.pem', fixture('listener.pem'), fixture('listener.key'));
+const connector = bundle('connector-bundle.pem', fixture('connector.pem'), fixture('connector.key'));
+const ca = fixture('ca.pem');
+
+let openssl = true;
+try {
+  execFileSync('openssl', ['version'], { stdio: 'ignore' });
+} catch {
+  openssl = false;
+}
+
+/** A CA of its own and a certificate it signed (CN only, like Bro's). */
+function rogue(): { ca: string; bundle: string } {
+  const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run('req', '-x509', ...ec, '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem', '-days', '2', '-subj', '/CN=rogue-CA');
+  run('req', ...ec, '-keyout', 'rogue.key', '-out', 'rogue.csr', '-subj', '/CN=rogue.test');
+  run('x509', '-req', '-in', 'rogue.csr', '-CA', 'rogue-ca.pem', '-CAkey', 'rogue-ca.key', '-CAcreateserial', '-out', 'rogue.pem', '-days', '2');
+  return { ca: join(dir, 'rogue-ca.pem'), bundle: bundle('rogue-bundle.pem', join(dir, 'rogue.pem'), join(dir, 'rogue.key')) };
+}
+
+test('splitPem separates the certificate chain from the key in a Bro-style bundle', () => {
+  const parts = splitPem(readFileSync(listener, 'utf8'));
+  assert.is(parts.certs.length, 1);
+  assert.is(parts.keys.length, 1);
+  assert.match(parts.keys[0]!, /^-----BEGIN PRIVATE KEY-----/);
+});
+
+test('ssl: node ssl=T to listen_ssl=T, mutual certificates from the test CA, events both ways', async () => {
+  const b = await startFramework({ listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca, nodes: { a: { host: '127.0.0.1', events: '/^(ping)$/' } } });
+  const a = await startFramework({ listen: false, ssl_private_key: connector, ssl_ca_certificate: ca, nodes: { b: { host: '127.0.0.1', p: b.port, connect: true, ssl: true, events: '/^(pong)$/' } } });
+  await until(() => a.of('remote_event_registered').length === 1 && b.of('remote_event_registered').length === 1, 'registered over TLS');
+  a.fw.send_event('ping', [countVal(1)]);
+  b.fw.send_event('pong', [countVal(2)]);
+  await until(() => a.of('remote_event').length === 1 && b.of('remote_event').length === 1, 'events over TLS');
+  assert.match(b.log(), /listening on 127\.0\.0\.1:\d+ \(ssl\)/);
+  assert.match(b.log(), /accepted SSL connection from 127\.0\.0\.1:\d+/);
+  assert.match(a.log(), /connecting to 127\.0\.0\.1:\d+ \(ssl\)/);
+  await a.fw.stop();
+  await b.fw.stop();
+});
+
+test('ssl: a client without a certificate is refused ("can\'t init peer io")', async () => {
+  const b = await startFramework({ listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
+  const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(ca), checkServerIdentity: () => undefined });
+  let closed = false;
+  s.on('error', () => undefined);
+  s.on('close', () => (closed = true));
+  s.resume();
+  await until(() => closed, 'refused');
+  await until(() => /can't init peer io/.test(b.log()), 'logged');
+  assert.is(b.fw.peers().length, 0);
+  await b.fw.stop();
+});
+
+test('ssl: a plaintext peer on a TLS listener gets nowhere', async () => {
+  const b = await startFramework({ listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
+  const s = netConnect({ host: '127.0.0.1', port: b.port });
+  let closed = false;
+  s.on('error', () => undefined);
+  s.on('close', () => (closed = true));
+  s.resume();
+  s.write(Buffer.from('0000000801000000000000000000001000000007000003e80000001a00000000', 'hex'));
+  await until(() => closed, 'closed');
+  assert.is(b.of('remote_connection_established').length, 0);
+  await b.fw.stop();
+});
+
+test('ssl: a certificate from another CA is refused in both directions', async () => {
+  if (!openssl) {
+    console.log('SKIP ssl rogue-CA cases: openssl is not installed');
+    return;
+  }
+  const r = rogue();
+  // A rogue client against our listener.
+  const b = await startFramework({ listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
+  const a = await startFramework({ listen: false, ssl_private_key: r.bundle, ssl_ca_certificate: ca, nodes: { b: { host: '127.0.0.1', p: b.port, connect: true, ssl: true } } });
+  await until(() => a.fw.pending_peers.size === 0, 'the rogue client gave up');
+  await until(() => /can't init peer io/.test(b.log()), 'listener logged the refusal');
+  assert.is(b.of('remote_connection_established').length, 0);
+  assert.is(a.of('remote_connection_handshake_done').length, 0);
+  await a.fw.stop();
+  await b.fw.stop();
+  // Our client against a rogue listener: the server certificate does not verify.
+  const rb = await startFramework({ listen_ssl: true, ssl_private_key: r.bundle, ssl_ca_certificate: r.ca });
+  const ra = await startFramework({ listen: false, ssl_private_key: connector, ssl_ca_certificate: ca, nodes: { b: { host: '127.0.0.1', p: rb.port, connect: true, ssl: true } } });
+  await until(() => ra.of('remote_connection_error').length === 1, 'client refused the server');
+  assert.match(ra.of('remote_connection_error')[0]![1], /can't connect to 127\.0\.0\.1:\d+: /);
+  assert.is(rb.of('remote_connection_established').length, 0);
+  await ra.fw.stop();
+  await rb.fw.stop();
+});
+
+test('ssl configuration errors name the field', async () => {
+  const { CommunicationFramework } = await import('../../legacy/framework/framework.ts');
+  assert.throws(() => new CommunicationFramework({ config: { listen_ssl: true } }), /ssl_private_key/);
+  assert.throws(
+    () => new CommunicationFramework({ config: { listen_ssl: true, ssl_private_key: join(dir, 'missing.pem'), ssl_ca_certificate: ca } }),
+    /ssl_private_key: cannot read/,
+  );
+  const onlyCert = join(dir, 'only-cert.pem');
+  writeFileSync(onlyCert, readFileSync(fixture('listener.pem')));
+  assert.throws(() => new CommunicationFramework({ config: { listen_ssl: true, ssl_private_key: onlyCert, ssl_ca_certificate: ca } }), /no private key/);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test.run();
