@@ -103,7 +103,7 @@ test('zlib garbage after COMPRESS', () =>
   ));
 
 test('oversize chunk (over the configured max_chunk_size)', () =>
-  expectRefused((s) => s.write(Buffer.concat([enc(version()), Buffer.from('00000008020000000000000000100000', 'hex')])), /chunk|1048576/, true));
+  expectRefused((s) => s.write(Buffer.concat([enc(version()), Buffer.from('00000008020000000000000000100000', 'hex')])), /chunk of 1048576 bytes exceeds the limit of 65536/, true));
 
 test('a malformed SERIAL (unknown kind)', () =>
   expectRefused((s) => s.write(Buffer.concat([enc(version(), { type: 'PHASE_DONE' }), Buffer.from('000000080200000000000000000000027a00', 'hex')])), /unsupported SERIAL kind 'z'/, true));
