@@ -186,6 +186,14 @@ export class ClusterView {
     return { name: '', node: NONE_NODE };
   }
 
+  /** Every layout node with the id it carries now (for `comm-bridge status`). */
+  snapshot(): { name: string; node_type: NodeType; id?: string }[] {
+    return Object.entries(this.layout.nodes).map(([name, n]) => {
+      const id = this.ids.get(name);
+      return id === undefined ? { name, node_type: n.node_type } : { name, node_type: n.node_type, id };
+    });
+  }
+
   /** The endpoint id a layout node currently carries (Cluster::nodes[name]$id). */
   idOf(name: string): string | undefined {
     return this.ids.get(name);

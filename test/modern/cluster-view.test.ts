@@ -82,6 +82,7 @@ test('peering: hello both ways, node_up on both sides, cluster.log lines', () =>
   assert.is(m.view.get_active_node_count('WORKER'), 1);
   assert.is(m.view.get_node_count('WORKER'), 2);
   assert.equal(m.view.nodeid_to_node(W1).name, 'worker-1');
+  assert.equal(m.view.snapshot().filter((n) => n.id !== undefined), [{ name: 'worker-1', node_type: 'WORKER', id: W1 }]);
   assert.equal(m.view.nodeid_to_node('nobody'), { name: '', node: { node_type: 'NONE', ip: '0.0.0.0', zone_id: '', p: 0 } });
 });
 
