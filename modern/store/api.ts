@@ -26,6 +26,11 @@ export type StoreWrite =
 export type StoreStatus =
   | { readonly type: 'attached'; readonly master: EntityId; readonly entries: number }
   | { readonly type: 'master_lost'; readonly master: EntityId; readonly reason: 'silent' | 'new_master' | 'channel_reset' | 'broken' }
+  /**
+   * Writes that will not reach a master: queued longer than the mutation buffer interval, still
+   * queued at close(), or sent to a master that was replaced before it acknowledged them (that
+   * master may or may not have applied them; the new one never sees them).
+   */
   | { readonly type: 'write_lost'; readonly writes: readonly StoreWrite[]; readonly reason: 'master_changed' | 'mutation_buffer_expired' | 'closed' };
 
 export type StoreStatusListener = (status: StoreStatus) => void;
