@@ -6,8 +6,6 @@
 // cannot be expressed throws a TranslationError: the caller drops the message and counts the reason.
 import {
   BASE,
-  formatV4,
-  formatV6,
   parseAddr,
   parseSubnet,
   stringVal,
@@ -24,6 +22,7 @@ import {
   type SetType,
   type VectorType,
 } from '../../legacy/codec/index.ts';
+import { addrBytes, addrText } from './addresses.ts';
 import { NONE, isV4Mapped, set as brokerSet, table as brokerTable, type Data, type DataType } from '../../modern/data/index.ts';
 import { translationError } from './errors.ts';
 import { nsToSeconds, secondsToNs } from './time.ts';
@@ -61,34 +60,6 @@ function range(path: string, message: string): never {
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
-
-/** 16 Broker address bytes from a legacy address's words (one word = IPv4, stored v4-mapped). */
-function addrBytes(words: readonly number[]): Uint8Array {
-  const out = new Uint8Array(16);
-  if (words.length === 1) {
-    out[10] = 0xff;
-    out[11] = 0xff;
-  }
-  const first = words.length === 1 ? 3 : 0;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    const o = (first + i) * 4;
-    out[o] = w >>> 24;
-    out[o + 1] = (w >>> 16) & 0xff;
-    out[o + 2] = (w >>> 8) & 0xff;
-    out[o + 3] = w & 0xff;
-  }
-  return out;
-}
-
-function word(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
-
-/** Legacy address text: dotted quad (one word) for v4-mapped addresses, so v4 stays v4. */
-function addrText(b: Uint8Array): string {
-  return isV4Mapped(b) ? formatV4(word(b, 12)) : formatV6(word(b, 0), word(b, 4), word(b, 8), word(b, 12));
-}
 
 function basic(target: FullType, fallback: BroType): BroType {
   return target.kind === 'basic' || target.kind === 'subnet' ? target : fallback;
