@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Transport, TransportHandlers } from '../../src/core/transport.ts';
-import { count, str, type Data } from '../../modern/data/index.ts';
+import { count, str } from '../../modern/data/index.ts';
 import { Endpoint, type OverflowPolicy } from '../../modern/endpoint/index.ts';
 import { OutBuffer } from '../../modern/native/out-buffer.ts';
 import {
@@ -189,7 +189,8 @@ for (const policy of ['drop_oldest', 'drop_newest'] as const) {
         () => {
           for (const f of s.take()) {
             const env = decodeEnvelope(f.subarray(4));
-            if (env.type === 'data') seen.push(Number(((env.value as { elements: Data[] }).elements[0] as { value: number }).value));
+            const first = env.type === 'data' && env.value.type === 'vector' ? env.value.elements[0] : undefined;
+            if (first?.type === 'count') seen.push(Number(first.value));
           }
           return policy === 'drop_oldest' ? seen.at(-1) === last : seen.length > 0 && s.queued === 0 && ep.peeringStats().get(LOW)!.num_queued === 0;
         },
