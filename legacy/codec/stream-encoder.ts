@@ -69,6 +69,12 @@ export class LegacyStreamEncoder {
     const a = this.args.reset();
     const hasArgs = encodeArgs(msg, a, this.serial);
     if (hasArgs && a.length === 0) throw legacyError('invalid_value', `${msg.type} with an empty argument`, { field: `${msg.type}.args` });
+    // Refuse before the header chunk is written: a header without its argument would desync the peer.
+    if (hasArgs && this.noPartial && a.length > this.maxPiece) {
+      throw legacyError('oversize_chunk', `${msg.type} argument of ${a.length} bytes exceeds ${this.maxPiece} and this peer cannot take PARTIAL chunks`, {
+        field: `${msg.type}.args`,
+      });
+    }
     this.chunk(w, h);
     if (hasArgs) this.chunk(w, a.peek());
     if (msg.type === 'COMPRESS') this.deflater = new ChunkDeflater(msg.level ?? this.compressionLevel);
