@@ -98,6 +98,8 @@ export function dial(address: string, port: number, setup: SocketSetup, clock: C
       if (done) return;
       if (!setup.client) return finish(undefined, new SocketTransport(socket, false));
       timer?.cancel();
+      // Small frames must not wait for Nagle: the TLS socket's own setNoDelay may not reach the TCP handle.
+      socket.setNoDelay(true);
       timer = tlsTimeoutMs > 0 ? clock.setTimeout(() => finish(new Error(`TLS handshake timed out after ${tlsTimeoutMs} ms`)), tlsTimeoutMs) : undefined;
       const secure = tls.connect({ ...setup.client, socket });
       current = secure;
@@ -126,6 +128,7 @@ export function createListener(setup: SocketSetup, h: ListenerHandlers): net.Ser
     socket.on('error', () => undefined);
     h.connection(new SocketTransport(socket, true));
   });
+  server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
   server.on('tlsClientError', (err, socket) => {
     h.rejected(err, { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
     socket.destroy();

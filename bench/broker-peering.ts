@@ -1,0 +1,250 @@
+// Native peering between two of our endpoints over loopback, each in its own process: sustained
+// one-way events/s and round-trip latency for Broker's benchmark event
+// `[1, 1, ["event_1", [42 (integer), "test"]]]`, in plaintext and with anonymous TLS.
+// Median of 5 runs, with min and max.
+//
+//   npx tsx bench/broker-peering.ts [--seconds S] [--runs N] [--modes plain,tls]
+//
+// One-way rows keep at most WINDOW events in flight (published, not yet acknowledged by the
+// receiver), so the figure is a rate the peering sustains without queueing or dropping, not how fast
+// a sender fills buffers. Latency rows publish at a fixed rate; the other process answers every
+// event on a second topic and the sender measures the round trip.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { asZeekMessage, count, integer, makeEvent, str, type Data } from '../modern/data/index.ts';
+import { Endpoint } from '../modern/endpoint/index.ts';
+
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface PeeringBenchRow {
+  bench: 'broker-peering';
+  case: string;
+  mode: 'plain' | 'tls';
+  /** One-way rows: events per second. */
+  eventsPerSec?: Stat;
+  /** Latency rows: the offered rate and round-trip percentiles in microseconds. */
+  rate?: number;
+  p50us?: Stat;
+  p90us?: Stat;
+  p99us?: Stat;
+  /** Peers dropped or events lost in any run (must be 0). */
+  lost: number;
+}
+
+const EVENTS = '/benchmark/events';
+const ACKS = '/benchmark/acks';
+const PING = '/benchmark/ping';
+const PONG = '/benchmark/pong';
+const WINDOW = 6000;
+const ACK_EVERY = 500;
+
+export function benchEvent(n = 42): Data {
+  return makeEvent('event_1', [integer(n), str('test')]);
+}
+
+function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+// -- the receiving process ---------------------------------------------------------------------
+
+async function child(mode: 'plain' | 'tls'): Promise<void> {
+  const ep = new Endpoint({ disable_ssl: mode === 'plain', env: {}, peer_buffer_size: 1 << 16 });
+  let received = 0;
+  ep.on('data', (topic, value) => {
+    if (topic === EVENTS) {
+      if (++received % ACK_EVERY === 0) ep.publish(ACKS, count(received));
+    } else if (topic === PING) {
+      ep.publish(PONG, value);
+    } else if (topic === '/benchmark/reset') {
+      received = 0;
+    }
+  });
+  ep.subscribe('/benchmark/');
+  const port = await ep.listen('127.0.0.1', 0, 0);
+  console.log(`port ${port}`);
+  process.stdin.resume();
+  process.stdin.on('end', () => void ep.shutdown().then(() => process.exit(0)));
+}
+
+// -- the sending process -----------------------------------------------------------------------
+
+async function startChild(mode: 'plain' | 'tls'): Promise<{ proc: ChildProcess; port: number }> {
+  const file = fileURLToPath(import.meta.url);
+  const proc = spawn(process.execPath, ['--import', 'tsx', file, '--child', mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.once('line', (l) => resolve(Number(/port (\d+)/.exec(l)?.[1] ?? NaN)));
+    proc.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
+  });
+  return { proc, port };
+}
+
+class Sender {
+  readonly ep: Endpoint;
+  acked = 0;
+  lost = 0;
+  private onAck: (() => void) | undefined;
+  private onPong: ((v: Data) => void) | undefined;
+
+  constructor(mode: 'plain' | 'tls') {
+    this.ep = new Endpoint({ disable_ssl: mode === 'plain', env: {}, peer_buffer_size: 1 << 16, peer_overflow_policy: 'disconnect' });
+    this.ep.on('data', (topic, value) => {
+      if (topic === ACKS && value.type === 'count') {
+        this.acked = Number(value.value);
+        this.onAck?.();
+      } else if (topic === PONG) {
+        this.onPong?.(value);
+      }
+    });
+    this.ep.on('peer_removed', () => this.lost++);
+    this.ep.on('peer_lost', () => this.lost++);
+    this.ep.subscribe(ACKS);
+    this.ep.subscribe(PONG);
+  }
+
+  async connect(port: number): Promise<void> {
+    if (!(await this.ep.peer('127.0.0.1', port, 0))) throw new Error('cannot peer');
+    while (!this.ep.hasRemoteSubscriber(EVENTS)) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** Publishes for `seconds` with at most WINDOW unacknowledged events; events/s acknowledged. */
+  async throughput(seconds: number): Promise<number> {
+    this.ep.publish('/benchmark/reset', count(0));
+    this.acked = 0;
+    const event = benchEvent();
+    let sent = 0;
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    while (performance.now() < end) {
+      const room = WINDOW - (sent - this.acked);
+      if (room >= ACK_EVERY) {
+        for (let i = 0; i < room; i++) this.ep.publish(EVENTS, event);
+        sent += room;
+      }
+      await new Promise<void>((r) => {
+        this.onAck = r;
+        setTimeout(r, 50);
+      });
+      this.onAck = undefined;
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const done = Math.floor(this.acked / ACK_EVERY) * ACK_EVERY;
+    // Let the tail drain before the next run.
+    const drainUntil = performance.now() + 2000;
+    while (this.acked < Math.floor(sent / ACK_EVERY) * ACK_EVERY && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+    if (this.acked < Math.floor(sent / ACK_EVERY) * ACK_EVERY) this.lost++;
+    return done / elapsed;
+  }
+
+  /** Publishes `rate` events/s for `seconds`; round-trip times in microseconds. */
+  async latency(rate: number, seconds: number): Promise<Float64Array> {
+    const total = Math.round(rate * seconds);
+    const sentAt = new Float64Array(total);
+    const rtt = new Float64Array(total);
+    let received = 0;
+    this.onPong = (v) => {
+      const m = asZeekMessage(v);
+      if (m?.kind !== 'event') return;
+      const a = m.args[0];
+      if (a?.type !== 'integer') return;
+      const i = Number(a.value);
+      rtt[i] = (performance.now() - sentAt[i]!) * 1000;
+      received++;
+    };
+    const t0 = performance.now();
+    let sent = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+        while (sent < due) {
+          sentAt[sent] = performance.now();
+          this.ep.publish(PING, benchEvent(sent));
+          sent++;
+        }
+        if (sent >= total) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 1);
+    });
+    const until = performance.now() + 2000;
+    while (received < total && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+    this.onPong = undefined;
+    if (received < total) this.lost += total - received;
+    return rtt.subarray(0, received).sort();
+  }
+}
+
+export async function runBrokerPeeringBench(options: { seconds?: number; runs?: number; modes?: ('plain' | 'tls')[]; rates?: number[] } = {}): Promise<PeeringBenchRow[]> {
+  const seconds = options.seconds ?? 2;
+  const runs = options.runs ?? 5;
+  const rows: PeeringBenchRow[] = [];
+  for (const mode of options.modes ?? ['plain', 'tls']) {
+    const { proc, port } = await startChild(mode);
+    const sender = new Sender(mode);
+    try {
+      await sender.connect(port);
+      await sender.throughput(1); // warm-up
+      const rates: number[] = [];
+      for (let i = 0; i < runs; i++) rates.push(await sender.throughput(seconds));
+      rows.push({ bench: 'broker-peering', case: 'one-way events/s', mode, eventsPerSec: stat(rates), lost: sender.lost });
+      for (const rate of options.rates ?? [1000, 10_000]) {
+        sender.lost = 0;
+        await sender.latency(rate, 0.5); // warm-up
+        const p50: number[] = [];
+        const p90: number[] = [];
+        const p99: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const r = await sender.latency(rate, seconds);
+          p50.push(percentile(r, 0.5));
+          p90.push(percentile(r, 0.9));
+          p99.push(percentile(r, 0.99));
+        }
+        rows.push({ bench: 'broker-peering', case: `round trip at ${rate / 1000}k events/s`, mode, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99), lost: sender.lost });
+      }
+    } finally {
+      await sender.ep.shutdown();
+      proc.stdin!.end();
+      await new Promise((r) => proc.once('exit', r));
+    }
+  }
+  return rows;
+}
+
+function fmtStat(s: Stat | undefined, digits = 0): string {
+  if (!s) return '';
+  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}..${s.max.toFixed(digits)}]`;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const childMode = arg('--child');
+  if (childMode === 'plain' || childMode === 'tls') {
+    void child(childMode);
+  } else {
+    const modes = (arg('--modes') ?? 'plain,tls').split(',') as ('plain' | 'tls')[];
+    const rows = await runBrokerPeeringBench({ seconds: Number(arg('--seconds') ?? 2), runs: Number(arg('--runs') ?? 5), modes });
+    console.log('Native peering between two endpoint processes over loopback, event [1, 1, ["event_1", [42, "test"]]], median of runs [min..max]');
+    for (const r of rows) {
+      const what = r.eventsPerSec
+        ? `${fmtStat(r.eventsPerSec).padStart(30)} events/s`
+        : `p50 ${fmtStat(r.p50us)} us  p90 ${fmtStat(r.p90us)} us  p99 ${fmtStat(r.p99us)} us`;
+      console.log(`${r.mode.padEnd(6)} ${r.case.padEnd(28)} ${what}${r.lost ? `  LOST ${r.lost}` : ''}`);
+    }
+  }
+}
