@@ -268,6 +268,7 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
     for (const slot of this.outbound.values()) {
       slot.cancelled = true;
       slot.timer?.cancel();
+      if (!this.sessions.has(slot.id)) this.pending_peers.delete(slot.id);
     }
     // server.close() only calls back once every accepted connection is gone: close both together.
     const listenerClosed = this.listener?.close();

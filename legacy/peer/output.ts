@@ -10,6 +10,7 @@ import type { LegacyStreamEncoder } from '../codec/stream-encoder.ts';
 export class OutputQueue {
   private readonly w = new ByteWriter(4096);
   private scheduled = false;
+  private overflowing = false;
 
   constructor(
     private readonly transport: Transport,
@@ -20,6 +21,21 @@ export class OutputQueue {
   /** Bytes encoded but not yet written, plus what the transport still holds. */
   get queued(): number {
     return this.w.length + this.transport.pendingBytes;
+  }
+
+  /**
+   * Where the queue stands against `limit`: 'overflow-start' on the first call of an overflow
+   * episode (for one log line), 'overflow' after that; an episode ends below half the limit.
+   */
+  bound(limit: number): 'ok' | 'overflow-start' | 'overflow' {
+    const queued = this.queued;
+    if (queued <= limit) {
+      if (this.overflowing && queued <= limit / 2) this.overflowing = false;
+      return 'ok';
+    }
+    if (this.overflowing) return 'overflow';
+    this.overflowing = true;
+    return 'overflow-start';
   }
 
   /** Encode now (so a bad value throws here, before anything is written), write soon. */

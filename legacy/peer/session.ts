@@ -11,6 +11,7 @@ import { LegacyStreamDecoder } from '../codec/stream-decoder.ts';
 import { LegacyStreamEncoder } from '../codec/stream-encoder.ts';
 import { checkVersion, makeVersion } from '../codec/version.ts';
 import { OutputQueue } from './output.ts';
+import { LogBatch } from './log-batch.ts';
 import { PrintBuffer } from './print-buffer.ts';
 import { BRIDGE_CACHE_SIZE, BRIDGE_CAPS, BRIDGE_WRITE_FORMAT, peerDescriptionId } from './profile.ts';
 import { stateSender, SYNC_CONFLICT_REASON } from './sync-role.ts';
@@ -47,9 +48,6 @@ export interface PeerSessionOptions {
   handshakeTimeoutMs: number;
 }
 
-/** Bro buffers LOG_WRITEs per peer: up to ~50 KiB, flushed at the latest after 1 s. */
-const LOG_BATCH_BYTES = 50 * 1024;
-const LOG_BATCH_MS = 1000;
 /** How long a closing connection may wait for the peer's FIN. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -80,13 +78,10 @@ export class PeerSession implements PeerSessionView {
   private peerWantsLogs = false;
   private syncRole: 'us' | 'peer' | undefined;
   private readonly prints = new PrintBuffer();
-  private logBatch: LogEntry[] = [];
-  private logBytes = 0;
-  private logTimer: TimerHandle | undefined;
+  private readonly logs: LogBatch;
   private handshakeTimer: TimerHandle | undefined;
   private arrival = 0;
   private closing = false;
-  private overflowing = false;
 
   constructor(options: PeerSessionOptions) {
     this.o = options;
@@ -99,6 +94,9 @@ export class PeerSession implements PeerSessionView {
       noPartial: options.transport.info.tls,
     });
     this.out = new OutputQueue(options.transport, this.encoder, this.stats);
+    this.logs = new LogBatch(options.clock, (entries) => {
+      if (this.phase === 'running') this.send({ type: 'LOG_WRITE', entries });
+    });
   }
 
   /** Start reading and send our opening (VERSION, then peer_description). */
@@ -158,10 +156,7 @@ export class PeerSession implements PeerSessionView {
 
   writeLog(entry: LogEntry): void {
     if (!this.peerWantsLogs || this.phase !== 'running') return;
-    this.logBatch.push(entry);
-    this.logBytes += 24 + entry.path.length + entry.values.length * 16;
-    if (this.logBytes >= LOG_BATCH_BYTES) this.flushLogs();
-    else if (this.logTimer === undefined) this.logTimer = this.o.clock.setTimeout(() => this.flushLogs(), LOG_BATCH_MS);
+    this.logs.add(entry);
   }
 
   /** Orderly close: buffered prints and logs go out first (Bro's close flush). */
@@ -170,7 +165,7 @@ export class PeerSession implements PeerSessionView {
     this.closing = true;
     const prints = this.prints.take();
     if (prints !== undefined && this.phase === 'running') this.send({ type: 'REMOTE_PRINT', records: prints });
-    this.flushLogs();
+    this.logs.flush();
     this.out.flush();
     this.o.transport.end();
     setTimeout(() => this.o.transport.destroy(), CLOSE_GRACE_MS).unref();
@@ -234,7 +229,7 @@ export class PeerSession implements PeerSessionView {
     }
     this.phase = 'closed';
     this.handshakeTimer?.cancel();
-    this.logTimer?.cancel();
+    this.logs.cancel();
     this.o.host.closed(this, established);
   }
 
@@ -420,33 +415,17 @@ export class PeerSession implements PeerSessionView {
     this.out.push(m);
   }
 
-  /** Apply the output bound before a droppable message. */
+  /** Apply the output bound (max_queued_bytes, queue_overflow) before a droppable message. */
   private room(): boolean {
     if (this.closing) return false;
-    const queued = this.out.queued;
-    if (queued <= this.o.maxQueuedBytes) {
-      if (this.overflowing && queued <= this.o.maxQueuedBytes / 2) this.overflowing = false;
-      return true;
-    }
+    const state = this.out.bound(this.o.maxQueuedBytes);
+    if (state === 'ok') return true;
     if (this.o.overflow === 'disconnect') {
       this.fail(`output queue over ${this.o.maxQueuedBytes} bytes (peer is not reading); disconnecting`);
       return false;
     }
     this.stats.eventsDropped++;
-    if (!this.overflowing) {
-      this.overflowing = true;
-      this.o.host.log(this, L.ERROR, S.CHILD, `output queue over ${this.o.maxQueuedBytes} bytes (peer is not reading); dropping events`);
-    }
+    if (state === 'overflow-start') this.o.host.log(this, L.ERROR, S.CHILD, `output queue over ${this.o.maxQueuedBytes} bytes (peer is not reading); dropping events`);
     return false;
-  }
-
-  private flushLogs(): void {
-    this.logTimer?.cancel();
-    this.logTimer = undefined;
-    if (this.logBatch.length === 0) return;
-    const entries = this.logBatch;
-    this.logBatch = [];
-    this.logBytes = 0;
-    if (this.phase === 'running') this.send({ type: 'LOG_WRITE', entries });
   }
 }
