@@ -1,5 +1,7 @@
 import type { DecodedMessage, Direction, ProtocolDecoder, StreamDecoder } from '../../src/core/capture/types.ts';
+import { CapsFlag } from './constants.ts';
 import { peerAction, toLegacyError, type LegacyError } from './errors.ts';
+import { sniffPidWidth } from './pid-width.ts';
 import type { LegacyLimits } from './options.ts';
 import { renderMessage } from './capture-render.ts';
 import { ConnectionPhases } from './phase-model.ts';
@@ -28,6 +30,18 @@ export class LegacySessionDecoder implements StreamDecoder {
     this.strict = options.strict ?? false;
     const make = (): LegacyStreamDecoder => new LegacyStreamDecoder(options.limits !== undefined ? { limits: options.limits } : {});
     this.decoders = { c2s: make(), s2c: make() };
+    for (const dir of ['c2s', 's2c'] as const) {
+      // The phase model says what a peer *should* write; a Bro replayed against a peer that did not
+      // announce PID_64BIT (the bridge) still writes 64-bit ids, which its bytes show (pid-width.ts).
+      const d = this.decoders[dir];
+      d.beforeSerial = (payload) => {
+        const w = sniffPidWidth(payload);
+        const f = d.serial.format;
+        if (w === undefined || (w === 64) === f.pid64) return;
+        f.pid64 = w === 64;
+        f.newCacheStrategy = f.pid64 && this.phases.phaseOf(dir) === 'running' && (this.phases.capsOf(dir) & CapsFlag.NEW_CACHE_STRATEGY) !== 0;
+      };
+    }
   }
 
   push(dir: Direction, bytes: Uint8Array): DecodedMessage[] {

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sniffPidWidth } from '../../legacy/codec/pid-width.ts';
 import { LegacyStreamDecoder } from '../../legacy/codec/stream-decoder.ts';
+import { LegacySessionDecoder } from '../../legacy/codec/capture-decoder.ts';
 import { CAPTURES, replay } from './helpers.ts';
 
 test('every uncompressed SERIAL of every capture: the sniffed width is the one the sender used', () => {
@@ -55,6 +56,19 @@ test('LegacyStreamDecoder.beforeSerial sees each SERIAL argument before it is de
   const serials = msgs.filter((m) => m.type === 'SERIAL');
   assert.is(calls, serials.length);
   assert.is(serials.length, 21, 'peer_description and 20 events, decoded with no phase model at all');
+});
+
+test('capture decoder: a Bro client replayed against a peer that announced no PID_64BIT (the bridge) still decodes', () => {
+  // bro-bro-types with the server's CAPS changed to the bridge's (0x13): by the phase model the
+  // client should then write 32-bit ids, but a replayed client writes the captured 64-bit ones.
+  const session = new LegacySessionDecoder();
+  const lines: { type: string }[] = [];
+  for (const r of replay('bro-bro-types')) {
+    const wire = r.dir === 's2c' && r.msg.type === 'CAPS' ? Uint8Array.from([...r.wire.subarray(0, 16), 0, 0, 0, 0x13, ...r.wire.subarray(20)]) : r.wire;
+    lines.push(...session.push(r.dir, wire));
+  }
+  assert.equal(lines.filter((l) => l.type === 'error'), []);
+  assert.is(lines.filter((l) => l.type === 'SERIAL').length, 42, '2 peer_descriptions, 20 events each way');
 });
 
 test.run();
