@@ -4,8 +4,8 @@
 // forward_messages, relayed to other matching peers with the sender rewritten — never back to the
 // previous hop. A message is encoded once and the same bytes are queued for every peer.
 import { Buffer } from 'node:buffer';
-import { ByteWriter } from '../../src/core/bytes.ts';
-import { decodeData, writeData, type Data, type DataLimits } from '../data/index.ts';
+import { ByteReader, ByteWriter } from '../../src/core/bytes.ts';
+import { NONE, readData, writeData, type Data, type DataLimits } from '../data/index.ts';
 import { BrokerError, asBrokerError } from '../errors.ts';
 import type { LocalParticipant, MessageOrigin } from '../hub.ts';
 import { decodeCommand, writeCommand, type CommandMessage } from '../native/store-commands.ts';
@@ -42,6 +42,15 @@ export class Router {
   private readonly scratch = new ByteWriter(4096);
   private topicText = '';
   private topicBytes: Uint8Array = new Uint8Array(0);
+  /** Arguments of `writePending`, which encodes straight into a peer's output batch. */
+  private pendingTopic = '';
+  private pendingValue: Data = NONE;
+  private readonly writePending = (w: ByteWriter): void => {
+    const at = beginFrame(w);
+    this.writeHeader(w, NIL_BYTES, MessageType.DATA, this.pendingTopic);
+    writeData(w, this.pendingValue);
+    endFrame(w, at);
+  };
 
   constructor(
     private readonly cfg: RouterConfig,
@@ -112,13 +121,30 @@ export class Router {
   publish(from: Member | undefined, topic: string, value: Data, origin: MessageOrigin): number {
     this.deliverLocal(from, topic, value, origin);
     const peers = this.peers;
-    let frame: Uint8Array | undefined;
+    let matching = 0;
+    let only: Peering | undefined;
+    for (let i = 0; i < peers.length; i++) {
+      if (peers[i]!.matches(topic)) {
+        matching++;
+        only = peers[i];
+      }
+    }
+    if (matching === 0) return 0;
+    if (matching === 1) {
+      // The common case: encode straight into the peer's batch, no intermediate copy.
+      this.pendingTopic = topic;
+      this.pendingValue = value;
+      try {
+        return only!.sendWith(this.writePending) ? 1 : 0;
+      } finally {
+        this.pendingValue = NONE;
+      }
+    }
+    const frame = this.encodeData(NIL_BYTES, topic, value);
     let sent = 0;
     for (let i = 0; i < peers.length; i++) {
       const p = peers[i]!;
-      if (!p.matches(topic)) continue;
-      frame ??= this.encodeData(NIL_BYTES, topic, value);
-      if (p.send(frame)) sent++;
+      if (p.matches(topic) && p.send(frame)) sent++;
     }
     return sent;
   }
@@ -190,16 +216,17 @@ export class Router {
   private deliverReceived(from: Peering, members: readonly Member[], view: EnvelopeView, payload: Uint8Array): boolean {
     const origin = this.origins.get(from) ?? { hop: from.peerId ?? NIL_ENDPOINT };
     const topic = view.topic;
-    const body = payload.subarray(view.bodyOffset);
     try {
       if (view.type === MessageType.DATA) {
-        const value = decodeData(body, this.cfg.limits, view.bodyOffset);
+        const r = new ByteReader(payload, 0, view.bodyOffset);
+        const value = readData(r, this.cfg.limits);
+        if (r.remaining !== 0) throw new BrokerError('trailing_bytes', `${r.remaining} byte(s) after the value`, { field: 'data', offset: r.position });
         for (let i = 0; i < members.length; i++) {
           const m = members[i]!;
           if (m.open) m.participant.onData?.(topic, value, origin);
         }
       } else {
-        const command = decodeCommand(body, this.cfg.limits, view.bodyOffset);
+        const command = decodeCommand(payload.subarray(view.bodyOffset), this.cfg.limits, view.bodyOffset);
         const receiver = view.receiver === Receiver.SELF ? this.cfg.nodeId : undefined;
         for (const m of members) if (m.open) m.participant.onCommand?.(topic, command, origin, receiver);
       }
