@@ -4,20 +4,14 @@
 // attach to. Several endpoints can live in one process; nothing here is global.
 import type { Server } from 'node:net';
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
-import type { Transport } from '../../src/core/transport.ts';
-import { ErrorCode, PeerStatus } from '../constants.ts';
+import { ErrorCode } from '../constants.ts';
 import { makeEvent, toZeekData, type Data, type EventOptions } from '../data/index.ts';
-import type { BrokerError } from '../errors.ts';
 import type { LocalParticipant, MessageHub, MessageOrigin, ParticipantHandle } from '../hub.ts';
-import { NIL_ENDPOINT, isEndpointId, type EndpointId } from '../native/endpoint-id.ts';
-import { Peering, type PeeringHost } from '../native/peering.ts';
-import { Dialer, type DialerHost } from './dialer.ts';
+import type { EndpointId } from '../native/endpoint-id.ts';
+import { Connections, type PeeringStats } from './connections.ts';
 import {
-  CANNOT_UNPEER_TEXT,
   ERRORS_TOPIC,
-  PEER_UNAVAILABLE_TEXT,
   STATUSES_TOPIC,
-  STATUS_TEXT,
   TypedEmitter,
   errorEvent,
   errorToData,
@@ -25,50 +19,29 @@ import {
   statusToData,
   type EndpointEvents,
   type EndpointInfo,
-  type NetworkInfo,
   type PeerInfo,
   type StatusName,
 } from './events.ts';
 import type { Member } from './local-routes.ts';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.ts';
-import { PeerRegistry, type Link } from './peer-registry.ts';
 import { Router } from './router.ts';
-import { bind, createListener, dial, socketSetup, type SocketSetup } from './tls.ts';
+import { bind, createListener, socketSetup, type SocketSetup } from './tls.ts';
 
-/** Zeek's BrokerPeeringStats plus traffic counters. */
-export interface PeeringStats {
-  num_queued: number;
-  max_queued_recently: number;
-  num_overflows: number;
-  messages_in: number;
-  messages_out: number;
-  bytes_in: number;
-  bytes_out: number;
-  dropped_in: number;
-}
-
-const BACKPRESSURE_TEXT = `${STATUS_TEXT.peer_removed} (caf::sec::backpressure_overflow)`;
-/** Broker's BYE tokens look like CAF ids: a counter under a fixed high byte. */
-const BYE_TOKEN_BASE = 0x10n << 56n;
+export type { PeeringStats } from './connections.ts';
 
 export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub {
   readonly nodeId: EndpointId;
   readonly options: ResolvedOptions;
   private readonly clock: Clock;
   private readonly setup: SocketSetup;
-  private readonly registry = new PeerRegistry();
   private readonly router: Router;
+  private readonly connections: Connections;
   private readonly self: Member;
   private readonly subscriptions = new Set<string>();
-  private readonly dialers = new Set<Dialer>();
   private readonly servers = new Set<Server>();
   private readonly timers = new Set<TimerHandle>();
   private readonly autoPublished = new Map<string, Set<string>>();
-  private readonly closeWaiters = new Map<Peering, (() => void)[]>();
   private readonly localOrigin: MessageOrigin;
-  private readonly peeringHost: PeeringHost;
-  private readonly dialerHost: DialerHost;
-  private byeSeq = 0n;
   private shutdownPromise: Promise<void> | undefined;
 
   constructor(options: EndpointOptions = {}) {
@@ -80,29 +53,18 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
     this.localOrigin = { hop: this.nodeId };
     this.router = new Router(
       { nodeId: this.nodeId, ttl: this.options.ttl, limits: this.options.limits, forwardMessages: this.options.forward_messages },
-      { dropped: (p, err) => this.dropped(p, err) },
+      { dropped: (p, err) => this.connections.dropped(p, err) },
     );
     this.self = this.router.attach({ id: `endpoint:${this.nodeId}`, onData: (topic, value, origin) => this.emit('data', topic, value, origin) }, []);
-    this.peeringHost = {
-      nodeId: this.nodeId,
-      clock: this.clock,
-      localFilter: () => this.router.announced,
-      admit: (p, id, originator) => this.registry.admit(p, id, originator, this.shuttingDown),
-      knowsPeer: (id) => this.registry.knowsPeer(id),
-      byeToken: () => BYE_TOKEN_BASE | ++this.byeSeq,
-      established: (p) => this.onEstablished(p),
-      received: (p, view, payload) => this.router.received(p, view, payload),
-      dropped: (p, err) => this.dropped(p, err),
-      closed: (p) => this.onClosed(p),
-    };
-    this.dialerHost = {
-      clock: this.clock,
-      connect: (address, port) =>
-        dial(address, port, this.setup, this.clock, this.options.connect_timeout * 1000, this.options.handshake_timeout * 1000),
-      startPeering: (d, t) => this.startPeering(t, { address: d.address, bound_port: d.port, retry: d.retry }, d),
-      attemptFailed: (d, cause, p) => this.attemptFailed(d, cause, p),
-      finished: (d) => this.dialers.delete(d),
-    };
+    const endpoint = this;
+    this.connections = new Connections(this.options, this.setup, this.router, {
+      status: (name, info, message) => this.status(name, info, message),
+      error: (code, message, context, cause) => this.reportError(code, message, context, cause),
+      warn: (message, context, cause) => this.warn(message, context, cause),
+      get shuttingDown() {
+        return endpoint.shuttingDown;
+      },
+    });
   }
 
   get shuttingDown(): boolean {
@@ -125,7 +87,7 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
   private async tryListen(address: string, port: number, retry: number): Promise<number> {
     if (this.shuttingDown) return 0;
     const server = createListener(this.setup, {
-      connection: (t) => this.accept(t),
+      connection: (t) => (this.shuttingDown ? t.destroy() : this.connections.accept(t)),
       rejected: (err, remote) => this.warn(`rejected connection from ${remote.address}:${remote.port}: ${err.message}`, undefined, err),
     });
     try {
@@ -169,11 +131,7 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
 
   private dialWith(address: string, port: number, retry: number): Promise<boolean> {
     if (this.shuttingDown) return Promise.resolve(false);
-    for (const d of this.dialers) if (d.matches(address, port)) return d.settled;
-    const d = new Dialer(this.dialerHost, address, port, retry);
-    this.dialers.add(d);
-    d.start();
-    return d.settled;
+    return this.connections.dial(address, port, retry);
   }
 
   /**
@@ -181,80 +139,23 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
    * cancels reconnecting and removes the peering gracefully (BYE). Resolves once it is closed;
    * false (and a peer_invalid error) when nothing matched.
    */
-  async unpeer(addressOrId: string, port?: number): Promise<boolean> {
-    const id = port === undefined && isEndpointId(addressOrId.toLowerCase()) ? addressOrId.toLowerCase() : undefined;
-    const p0 = port ?? this.options.default_port;
-    const targets = new Set<Peering>();
-    let matched = false;
-    if (id === undefined) {
-      for (const d of [...this.dialers]) {
-        if (!d.matches(addressOrId, p0)) continue;
-        matched = true;
-        if (d.peering?.established) targets.add(d.peering);
-        d.stop();
-      }
-    }
-    for (const [p, link] of this.registry.links) {
-      if (!link.added || p.state === 'closed') continue;
-      if (id !== undefined ? p.peerId === id : link.network.address === addressOrId && link.network.bound_port === p0) {
-        matched = true;
-        targets.add(p);
-        if (link.dialer?.peering === p) link.dialer.stop();
-      }
-    }
-    if (!matched) {
-      const context: EndpointInfo = id !== undefined ? { id } : { id: NIL_ENDPOINT, network: { address: addressOrId, bound_port: p0, retry: 0 } };
-      this.reportError(ErrorCode.PEER_INVALID, CANNOT_UNPEER_TEXT, context);
-      return false;
-    }
-    await Promise.all([...targets].map((p) => this.removePeering(p)));
-    return true;
+  unpeer(addressOrId: string, port?: number): Promise<boolean> {
+    return this.connections.unpeer(addressOrId, port);
   }
 
   /** Peerings (PEERED, or closing) and pending peer() requests (CONNECTING, CONNECTED, RECONNECTING). */
   peers(): PeerInfo[] {
-    const out: PeerInfo[] = [];
-    for (const [p, link] of this.registry.links) {
-      if (!link.added || p.state === 'closed') continue;
-      const id = p.peerId!;
-      out.push({ peer: { id, network: link.network }, status: this.registry.statuses.get(id) ?? PeerStatus.PEERED, outbound: link.outbound });
-    }
-    for (const d of this.dialers) {
-      if (d.state === 'peered' || d.state === 'adopting' || d.state === 'stopped') continue;
-      const network: NetworkInfo = { address: d.address, bound_port: d.port, retry: d.retry };
-      const status = d.state === 'handshake' ? PeerStatus.CONNECTED : d.everPeered ? PeerStatus.RECONNECTING : PeerStatus.CONNECTING;
-      out.push({ peer: { id: d.peering?.handshake.peerId ?? d.lastPeerId ?? NIL_ENDPOINT, network }, status, outbound: true });
-    }
-    return out;
+    return this.connections.peers();
   }
 
   /** Broker::is_outbound_peering: whether this endpoint dialled (or is dialling) address:port. */
   isOutboundPeering(address: string, port: number): boolean {
-    for (const d of this.dialers) if (d.active && d.matches(address, port)) return true;
-    for (const link of this.registry.links.values()) {
-      if (link.outbound && link.added && link.network.address === address && link.network.bound_port === port) return true;
-    }
-    return false;
+    return this.connections.isOutboundPeering(address, port);
   }
 
   /** Per established peer: its output buffer and traffic; max_queued_recently restarts after each call. */
   peeringStats(): Map<EndpointId, PeeringStats> {
-    const out = new Map<EndpointId, PeeringStats>();
-    for (const [id, p] of this.registry.established) {
-      const s = p.out.stats();
-      out.set(id, {
-        num_queued: s.queued,
-        max_queued_recently: s.maxQueuedRecently,
-        num_overflows: s.overflows,
-        messages_in: p.messagesIn,
-        messages_out: s.messages,
-        bytes_in: p.bytesIn,
-        bytes_out: s.bytes,
-        dropped_in: p.droppedIn,
-      });
-      p.out.resetRecent();
-    }
-    return out;
+    return this.connections.peeringStats();
   }
 
   /** Graceful shutdown: stop listening and dialling, unpeer everyone (BYE), wait for the closes. */
@@ -268,10 +169,7 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
     this.timers.clear();
     const closing = [...this.servers].map((s) => new Promise<void>((r) => s.close(() => r())));
     this.servers.clear();
-    for (const d of [...this.dialers]) d.stop();
-    const peerings = [...this.registry.links.keys()];
-    for (const p of peerings) if (!p.established) p.destroy();
-    await Promise.all([...closing, ...peerings.filter((p) => p.established).map((p) => this.removePeering(p))]);
+    await Promise.all([...closing, this.connections.closeAll()]);
   }
 
   // -- topics and publishing ---------------------------------------------------------------------
@@ -298,8 +196,7 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
 
   /** Whether some established peer's filter matches `topic` (Broker's has_remote_subscriber). */
   hasRemoteSubscriber(topic: string): boolean {
-    for (const p of this.registry.established.values()) if (p.matches(topic)) return true;
-    return false;
+    return this.connections.hasRemoteSubscriber(topic);
   }
 
   /** The filter announced to peers. */
@@ -364,119 +261,6 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
     };
   }
 
-  // -- connections -------------------------------------------------------------------------------
-
-  private accept(t: Transport): void {
-    if (this.shuttingDown) return t.destroy();
-    const address = t.info.remoteAddress.startsWith('::ffff:') ? t.info.remoteAddress.slice(7) : t.info.remoteAddress;
-    this.startPeering(t, { address, bound_port: t.info.remotePort, retry: 0 }, undefined);
-  }
-
-  private startPeering(t: Transport, network: NetworkInfo, dialer: Dialer | undefined): Peering {
-    const o = this.options;
-    const p = new Peering(this.peeringHost, t, {
-      role: dialer ? 'connector' : 'acceptor',
-      capacity: o.peer_buffer_size,
-      policy: o.peer_overflow_policy,
-      ttl: o.ttl,
-      unpeerTimeoutMs: o.unpeer_timeout * 1000,
-      handshakeTimeoutMs: o.handshake_timeout * 1000,
-      maxFrameSize: o.max_frame_size,
-    });
-    const link: Link = { peering: p, network, dialer, outbound: dialer !== undefined, added: false };
-    this.registry.add(link);
-    p.start();
-    return p;
-  }
-
-  private onEstablished(p: Peering): void {
-    const link = this.registry.link(p);
-    if (!link || !this.registry.markEstablished(p)) {
-      // Broker: repeated_peering_handshake_request; the first peering stays.
-      p.destroy();
-      return;
-    }
-    link.added = true;
-    this.router.addPeer(p);
-    for (const f of p.waiting.splice(0)) f.resolvePaused();
-    const info: EndpointInfo = { id: p.peerId!, network: link.network };
-    this.status('endpoint_discovered', info);
-    this.status('peer_added', info);
-    link.dialer?.onEstablished(p);
-    for (const d of this.dialers) {
-      if (d.state !== 'adopting' || d.lastPeerId !== p.peerId) continue;
-      link.dialer ??= d;
-      d.onEstablished(p);
-    }
-  }
-
-  private onClosed(p: Peering): void {
-    const link = this.registry.remove(p);
-    this.router.removePeer(p);
-    const waiters = this.closeWaiters.get(p);
-    this.closeWaiters.delete(p);
-    if (link) {
-      if (link.added) this.peeringEnded(p, link);
-      else this.handshakeEnded(p, link);
-    }
-    for (const w of waiters ?? []) w();
-  }
-
-  private peeringEnded(p: Peering, link: Link): void {
-    const info: EndpointInfo = { id: p.peerId!, network: link.network };
-    if (p.end === 'error' && p.error) {
-      const ec = (p.error as Partial<BrokerError>).ec ?? ErrorCode.INVALID_MESSAGE;
-      this.reportError(ec, p.error.message, info, p.error);
-    }
-    if (p.end === 'removed') this.status('peer_removed', info);
-    else if (p.end === 'overflow') this.status('peer_removed', info, BACKPRESSURE_TEXT);
-    else this.status('peer_lost', info);
-    this.status('endpoint_unreachable', info);
-    const d = link.dialer;
-    if (d && d.peering === p && p.end !== 'removed' && !this.shuttingDown) d.onLost(p.end === 'overflow');
-  }
-
-  private handshakeEnded(p: Peering, link: Link): void {
-    const hs = p.handshake;
-    for (const f of p.waiting.splice(0)) f.abandonPaused();
-    if (hs.peerId !== undefined && !this.registry.established.has(hs.peerId)) {
-      for (const d of this.dialers) if (d.state === 'adopting' && d.lastPeerId === hs.peerId) d.onAdoptionFailed();
-    }
-    if (link.dialer) {
-      if (link.dialer.peering !== p) return;
-      if (hs.step === 'redundant') link.dialer.onRedundant(hs.peerId, hs.peerId !== undefined ? this.registry.established.get(hs.peerId) : undefined);
-      else link.dialer.onAttemptFailed(hs.failure?.cause ?? p.error, p);
-      return;
-    }
-    const f = hs.failure;
-    if (hs.step !== 'failed' || !f || this.shuttingDown) return;
-    const context: EndpointInfo = { id: hs.peerId ?? NIL_ENDPOINT, network: link.network };
-    if (f.garbage || f.dropConnSent || f.remote) this.reportError(f.code, f.message, context, f.cause);
-    else this.warn(`incoming peering failed: ${f.message}`, context, f.cause);
-  }
-
-  private attemptFailed(d: Dialer, cause: unknown, p: Peering | undefined): void {
-    if (this.shuttingDown) return;
-    const network: NetworkInfo = { address: d.address, bound_port: d.port, retry: d.retry };
-    const f = p?.handshake.failure;
-    if (f && f.code !== ErrorCode.PEER_DISCONNECT_DURING_HANDSHAKE) {
-      this.reportError(f.code, f.message, { id: p!.handshake.peerId ?? NIL_ENDPOINT, network }, f.cause);
-    } else {
-      this.reportError(ErrorCode.PEER_UNAVAILABLE, PEER_UNAVAILABLE_TEXT, { id: NIL_ENDPOINT, network }, cause);
-    }
-  }
-
-  private removePeering(p: Peering): Promise<void> {
-    if (p.state === 'closed') return Promise.resolve();
-    const done = new Promise<void>((resolve) => {
-      const list = this.closeWaiters.get(p);
-      if (list) list.push(resolve);
-      else this.closeWaiters.set(p, [resolve]);
-    });
-    p.unpeer();
-    return done;
-  }
-
   // -- reporting ---------------------------------------------------------------------------------
 
   private status(name: StatusName, info: EndpointInfo, message?: string): void {
@@ -494,10 +278,5 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
 
   private warn(message: string, context?: EndpointInfo, cause?: unknown): void {
     this.emit('warning', { message, ...(context ? { context } : {}), ...(cause !== undefined ? { cause } : {}) });
-  }
-
-  private dropped(p: Peering, err: BrokerError): void {
-    const link = this.registry.link(p);
-    this.warn(`dropped a message from ${p.peerId ?? 'an unknown peer'}: ${err.message}`, { id: p.peerId ?? NIL_ENDPOINT, ...(link ? { network: link.network } : {}) }, err);
   }
 }
