@@ -2,7 +2,9 @@
 // (WebSocket clients, stores, the bridge) and the endpoint's own subscriptions. Matching is Broker's
 // plain prefix test; the members matching a topic are cached until a filter changes, so a busy
 // topic costs one map lookup per message.
+import type { Data } from '../data/index.ts';
 import type { LocalParticipant, MessageOrigin } from '../hub.ts';
+import type { CommandMessage } from '../native/store-commands.ts';
 import { normalizeFilter } from '../native/filter.ts';
 import { RESERVED_TOPIC } from '../native/wire-constants.ts';
 
@@ -68,6 +70,29 @@ export class LocalRoutes {
     const out: string[] = [];
     for (const m of this.members) for (const p of m.filter) if (!isInternalTopic(p)) out.push(p);
     return out;
+  }
+}
+
+/** A participant that throws must not cost the others their message or break the connection's read loop. */
+function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
+}
+
+export function deliverData(m: Member, topic: string, value: Data, origin: MessageOrigin): void {
+  try {
+    m.participant.onData?.(topic, value, origin);
+  } catch (err) {
+    rethrowLater(err);
+  }
+}
+
+export function deliverCommand(m: Member, topic: string, command: CommandMessage, origin: MessageOrigin, receiver: string | undefined): void {
+  try {
+    m.participant.onCommand?.(topic, command, origin, receiver);
+  } catch (err) {
+    rethrowLater(err);
   }
 }
 

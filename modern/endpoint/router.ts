@@ -15,7 +15,7 @@ import { normalizeFilter, writeFilter } from '../native/filter.ts';
 import { beginFrame, endFrame } from '../native/framing.ts';
 import type { Peering } from '../native/peering.ts';
 import { MessageType, RESERVED_TOPIC } from '../native/wire-constants.ts';
-import { LocalRoutes, isInternalTopic, type Member } from './local-routes.ts';
+import { LocalRoutes, deliverCommand, deliverData, isInternalTopic, type Member } from './local-routes.ts';
 
 export interface RouterConfig {
   readonly nodeId: EndpointId;
@@ -160,7 +160,7 @@ export class Router {
     const members = this.routes.match(topic);
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!;
-      if (m !== from && m.open) m.participant.onData?.(topic, value, origin);
+      if (m !== from && m.open) deliverData(m, topic, value, origin);
     }
   }
 
@@ -174,7 +174,7 @@ export class Router {
     const id = receiver?.toLowerCase();
     if (id === undefined || id === NIL_ENDPOINT || id === this.cfg.nodeId) {
       const members = this.routes.match(topic);
-      for (const m of members) if (m !== from && m.open) m.participant.onCommand?.(topic, command, origin, id === this.cfg.nodeId ? id : undefined);
+      for (const m of members) if (m !== from && m.open) deliverCommand(m, topic, command, origin, id === this.cfg.nodeId ? id : undefined);
       if (id === this.cfg.nodeId) return;
       let frame: Uint8Array | undefined;
       for (const p of this.peers) {
@@ -223,12 +223,12 @@ export class Router {
         if (r.remaining !== 0) throw new BrokerError('trailing_bytes', `${r.remaining} byte(s) after the value`, { field: 'data', offset: r.position });
         for (let i = 0; i < members.length; i++) {
           const m = members[i]!;
-          if (m.open) m.participant.onData?.(topic, value, origin);
+          if (m.open) deliverData(m, topic, value, origin);
         }
       } else {
         const command = decodeCommand(payload.subarray(view.bodyOffset), this.cfg.limits, view.bodyOffset);
         const receiver = view.receiver === Receiver.SELF ? this.cfg.nodeId : undefined;
-        for (const m of members) if (m.open) m.participant.onCommand?.(topic, command, origin, receiver);
+        for (const m of members) if (m.open) deliverCommand(m, topic, command, origin, receiver);
       }
       return true;
     } catch (err) {

@@ -225,4 +225,28 @@ test('publishEvent, publishId, autoPublish / raiseEvent / autoUnpublish', async 
   }
 });
 
+test('a participant that throws costs neither the other participants nor the connection', async () => {
+  const thrown: unknown[] = [];
+  const onUncaught = (err: unknown) => thrown.push(err);
+  process.on('uncaughtException', onUncaught);
+  const b = new Endpoint({ node_id: B, disable_ssl: true, env: {} });
+  const got: string[] = [];
+  b.attach({ id: 'bad', onData: () => { throw new Error('boom'); } }, ['/p']);
+  b.attach({ id: 'good', onData: (t) => got.push(t) }, ['/p']);
+  const port = await b.listen('127.0.0.1', 0, 0);
+  const a = await rawOriginator(port, P1, []);
+  try {
+    a.write(data(P1, '/p/1', count(1)));
+    a.write(data(P1, '/p/2', count(2)));
+    assert.equal(await until(a, P1, 'alive'), []);
+    await waitFor(() => got.length === 2 && thrown.length === 2);
+    assert.equal(got, ['/p/1', '/p/2']);
+    assert.equal(thrown.map((e) => (e as Error).message), ['boom', 'boom']);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    a.destroy();
+    await b.shutdown();
+  }
+});
+
 test.run();
