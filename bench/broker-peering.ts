@@ -3,7 +3,8 @@
 // `[1, 1, ["event_1", [42 (integer), "test"]]]`, in plaintext and with anonymous TLS.
 // Median of 5 runs, with min and max.
 //
-//   npx tsx bench/broker-peering.ts [--seconds S] [--runs N] [--modes plain,tls]
+//   npx tsx bench/broker-peering.ts [--seconds S] [--runs N] [--modes plain,tls] [--rates 1000,10000]
+//   node --cpu-prof --import tsx bench/broker-peering.ts --child-cpu-prof DIR   (profiles both sides)
 //
 // One-way rows keep at most WINDOW events in flight (published, not yet acknowledged by the
 // receiver), so the figure is a rate the peering sustains without queueing or dropping, not how fast
@@ -40,8 +41,8 @@ const EVENTS = '/benchmark/events';
 const ACKS = '/benchmark/acks';
 const PING = '/benchmark/ping';
 const PONG = '/benchmark/pong';
-const WINDOW = 6000;
-const ACK_EVERY = 500;
+const WINDOW = 30_000;
+const ACK_EVERY = 1000;
 
 export function benchEvent(n = 42): Data {
   return makeEvent('event_1', [integer(n), str('test')]);
@@ -79,9 +80,9 @@ async function child(mode: 'plain' | 'tls'): Promise<void> {
 
 // -- the sending process -----------------------------------------------------------------------
 
-async function startChild(mode: 'plain' | 'tls'): Promise<{ proc: ChildProcess; port: number }> {
+async function startChild(mode: 'plain' | 'tls', execArgv: readonly string[]): Promise<{ proc: ChildProcess; port: number }> {
   const file = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, ['--import', 'tsx', file, '--child', mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...execArgv, '--import', 'tsx', file, '--child', mode], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     lines.once('line', (l) => resolve(Number(/port (\d+)/.exec(l)?.[1] ?? NaN)));
@@ -186,12 +187,22 @@ class Sender {
   }
 }
 
-export async function runBrokerPeeringBench(options: { seconds?: number; runs?: number; modes?: ('plain' | 'tls')[]; rates?: number[] } = {}): Promise<PeeringBenchRow[]> {
+export interface PeeringBenchOptions {
+  seconds?: number;
+  runs?: number;
+  modes?: ('plain' | 'tls')[];
+  /** Offered rates of the latency rows (events/s); [] skips them. */
+  rates?: number[];
+  /** Extra node arguments for the receiving process (e.g. --cpu-prof). */
+  childExecArgv?: string[];
+}
+
+export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): Promise<PeeringBenchRow[]> {
   const seconds = options.seconds ?? 2;
   const runs = options.runs ?? 5;
   const rows: PeeringBenchRow[] = [];
   for (const mode of options.modes ?? ['plain', 'tls']) {
-    const { proc, port } = await startChild(mode);
+    const { proc, port } = await startChild(mode, options.childExecArgv ?? []);
     const sender = new Sender(mode);
     try {
       await sender.connect(port);
@@ -238,7 +249,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     void child(childMode);
   } else {
     const modes = (arg('--modes') ?? 'plain,tls').split(',') as ('plain' | 'tls')[];
-    const rows = await runBrokerPeeringBench({ seconds: Number(arg('--seconds') ?? 2), runs: Number(arg('--runs') ?? 5), modes });
+    const profile = arg('--child-cpu-prof');
+    const rows = await runBrokerPeeringBench({
+      seconds: Number(arg('--seconds') ?? 2),
+      runs: Number(arg('--runs') ?? 5),
+      modes,
+      rates: (arg('--rates') ?? '1000,10000').split(',').filter((r) => r !== '').map(Number),
+      ...(profile ? { childExecArgv: ['--cpu-prof', '--cpu-prof-dir', profile] } : {}),
+    });
     console.log('Native peering between two endpoint processes over loopback, event [1, 1, ["event_1", [42, "test"]]], median of runs [min..max]');
     for (const r of rows) {
       const what = r.eventsPerSec
