@@ -2,12 +2,14 @@
 // side re-dials at once and then every retry interval (manual clock), reports peer_unavailable per
 // failed attempt, does not replay what was published meanwhile; the accepting side never dials
 // back; unpeer cancels reconnecting. Statuses and peers() are checked after every step.
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../../src/core/clock.ts';
 import { PeerStatus } from '../../modern/constants.ts';
 import { count, type Data } from '../../modern/data/index.ts';
-import { Endpoint } from '../../modern/endpoint/index.ts';
+import { Endpoint, type EndpointOptions } from '../../modern/endpoint/index.ts';
 import { RawServer, TcpProxy, names, record, waitFor } from './endpoint-helpers.ts';
 
 const A = '11111111-1111-5111-8111-111111111111';
@@ -15,82 +17,95 @@ const B = '99999999-9999-5999-9999-999999999999';
 const a8 = A.slice(0, 8);
 const b8 = B.slice(0, 8);
 
-test('lost peering: immediate re-dial, retries on the interval, no replay, accepting side passive, unpeer cancels', async () => {
-  const clock = new ManualClock();
-  const a = new Endpoint({ node_id: A, disable_ssl: true, clock, env: {} });
-  const b = new Endpoint({ node_id: B, disable_ssl: true, clock, env: {} });
-  const ea = record(a);
-  const eb = record(b);
-  const atB: Data[] = [];
-  b.on('data', (_t, v) => atB.push(v));
-  b.subscribe('/tick');
-  const proxy = new TcpProxy(await b.listen('127.0.0.1', 0, 0));
-  const port = await proxy.listen();
-  const net = { address: '127.0.0.1', bound_port: port, retry: 2 };
-  try {
-    assert.is(await a.peer('127.0.0.1', port, 2), true);
-    await waitFor(() => eb.length === 2 && a.hasRemoteSubscriber('/tick'));
-    assert.equal(a.peers(), [{ peer: { id: B, network: net }, status: PeerStatus.PEERED, outbound: true }]);
-    a.publish('/tick', count(1));
-    await waitFor(() => atB.length === 1);
+const PKI = fileURLToPath(new URL('../../fixtures/broker/tls/', import.meta.url));
+const MODES: [string, EndpointOptions, EndpointOptions][] = [
+  ['plaintext', { disable_ssl: true }, { disable_ssl: true }],
+  ['anonymous TLS', {}, {}],
+  [
+    'TLS with certificates',
+    { ssl_certificate: join(PKI, 'node-a.pem'), ssl_keyfile: join(PKI, 'node-a.key'), ssl_cafile: join(PKI, 'ca.pem') },
+    { ssl_certificate: join(PKI, 'node-b.pem'), ssl_keyfile: join(PKI, 'node-b.key'), ssl_cafile: join(PKI, 'ca.pem') },
+  ],
+];
 
-    // Cut the connection while the target stays reachable: A is back at once, without any clock.
-    proxy.cut();
-    await waitFor(() => ea.length === 6 && eb.length === 6, 3000, 'the re-dial');
-    assert.equal(names(ea), [`endpoint_discovered ${b8}`, `peer_added ${b8}`, `peer_lost ${b8}`, `endpoint_unreachable ${b8}`, `endpoint_discovered ${b8}`, `peer_added ${b8}`]);
-    assert.equal(names(eb), [`endpoint_discovered ${a8}`, `peer_added ${a8}`, `peer_lost ${a8}`, `endpoint_unreachable ${a8}`, `endpoint_discovered ${a8}`, `peer_added ${a8}`]);
-    assert.is(proxy.accepted, 2);
+for (const [mode, optsA, optsB] of MODES) {
+  test(`${mode}: lost peering: immediate re-dial, retries on the interval, no replay, accepting side passive, unpeer cancels`, async () => {
+    const clock = new ManualClock();
+    const a = new Endpoint({ ...optsA, node_id: A, clock, env: {} });
+    const b = new Endpoint({ ...optsB, node_id: B, clock, env: {} });
+    const ea = record(a);
+    const eb = record(b);
+    const atB: Data[] = [];
+    b.on('data', (_t, v) => atB.push(v));
+    b.subscribe('/tick');
+    const proxy = new TcpProxy(await b.listen('127.0.0.1', 0, 0));
+    const port = await proxy.listen();
+    const net = { address: '127.0.0.1', bound_port: port, retry: 2 };
+    try {
+      assert.is(await a.peer('127.0.0.1', port, 2), true);
+      await waitFor(() => eb.length === 2 && a.hasRemoteSubscriber('/tick'));
+      assert.equal(a.peers(), [{ peer: { id: B, network: net }, status: PeerStatus.PEERED, outbound: true }]);
+      a.publish('/tick', count(1));
+      await waitFor(() => atB.length === 1);
 
-    // Now the target is unreachable for a while.
-    proxy.refuse = true;
-    proxy.cut();
-    await waitFor(() => ea.length === 9, 3000, 'the immediate re-dial to fail');
-    assert.equal(names(ea).slice(6), [`peer_lost ${b8}`, `endpoint_unreachable ${b8}`, 'peer_unavailable 00000000']);
-    await waitFor(() => eb.length === 8);
-    assert.equal(a.peers(), [{ peer: { id: B, network: net }, status: PeerStatus.RECONNECTING, outbound: true }]);
-    assert.equal(b.peers(), [], 'the accepting side keeps nothing to reconnect');
-    assert.is(a.publish('/tick', count(2)), 0, 'published while down: not queued');
-    clock.advance(1999);
-    await new Promise((r) => setTimeout(r, 30));
-    assert.is(proxy.refused, 1, 'no attempt before the interval');
-    clock.advance(1);
-    await waitFor(() => proxy.refused === 2 && ea.length === 10, 3000, 'the second attempt');
-    assert.equal(ea[9]!.name, 'peer_unavailable');
-    proxy.refuse = false;
-    a.publish('/tick', count(3));
-    clock.advance(2000);
-    await waitFor(() => ea.length === 12 && eb.length === 10, 3000, 'the reconnect');
-    assert.equal(names(ea).slice(10), [`endpoint_discovered ${b8}`, `peer_added ${b8}`]);
-    assert.equal(names(eb).slice(8), [`endpoint_discovered ${a8}`, `peer_added ${a8}`]);
-    assert.equal(a.peers(), [{ peer: { id: B, network: net }, status: PeerStatus.PEERED, outbound: true }]);
-    assert.is(proxy.accepted + proxy.refused, 5, 'B never dialled');
-    await waitFor(() => a.hasRemoteSubscriber('/tick'));
-    a.publish('/tick', count(4));
-    await waitFor(() => atB.length === 2);
-    assert.equal(
-      atB.map((v) => (v.type === 'count' ? v.value : -1)),
-      [1, 4],
-      'ticks 2 and 3 were published while disconnected and are gone',
-    );
+      // Cut the connection while the target stays reachable: A is back at once, without any clock.
+      proxy.cut();
+      await waitFor(() => ea.length === 6 && eb.length === 6, 3000, 'the re-dial');
+      assert.equal(names(ea), [`endpoint_discovered ${b8}`, `peer_added ${b8}`, `peer_lost ${b8}`, `endpoint_unreachable ${b8}`, `endpoint_discovered ${b8}`, `peer_added ${b8}`]);
+      assert.equal(names(eb), [`endpoint_discovered ${a8}`, `peer_added ${a8}`, `peer_lost ${a8}`, `endpoint_unreachable ${a8}`, `endpoint_discovered ${a8}`, `peer_added ${a8}`]);
+      assert.is(proxy.accepted, 2);
 
-    // Down again, then unpeer while reconnecting: no more attempts.
-    proxy.refuse = true;
-    proxy.cut();
-    await waitFor(() => ea.length === 15);
-    assert.equal(a.peers()[0]?.status, PeerStatus.RECONNECTING);
-    assert.is(await a.unpeer('127.0.0.1', port), true);
-    assert.equal(a.peers(), []);
-    const refusedBefore = proxy.refused;
-    clock.advance(10_000);
-    await new Promise((r) => setTimeout(r, 30));
-    assert.is(proxy.refused, refusedBefore, 'unpeer cancelled reconnecting');
-    assert.is(ea.length, 15, 'no more events');
-  } finally {
-    await a.shutdown();
-    await b.shutdown();
-    await proxy.close();
-  }
-});
+      // Now the target is unreachable for a while.
+      proxy.refuse = true;
+      proxy.cut();
+      await waitFor(() => ea.length === 9, 3000, 'the immediate re-dial to fail');
+      assert.equal(names(ea).slice(6), [`peer_lost ${b8}`, `endpoint_unreachable ${b8}`, 'peer_unavailable 00000000']);
+      await waitFor(() => eb.length === 8);
+      assert.equal(a.peers(), [{ peer: { id: B, network: net }, status: PeerStatus.RECONNECTING, outbound: true }]);
+      assert.equal(b.peers(), [], 'the accepting side keeps nothing to reconnect');
+      assert.is(a.publish('/tick', count(2)), 0, 'published while down: not queued');
+      clock.advance(1999);
+      await new Promise((r) => setTimeout(r, 30));
+      assert.is(proxy.refused, 1, 'no attempt before the interval');
+      clock.advance(1);
+      await waitFor(() => proxy.refused === 2 && ea.length === 10, 3000, 'the second attempt');
+      assert.equal(ea[9]!.name, 'peer_unavailable');
+      proxy.refuse = false;
+      a.publish('/tick', count(3));
+      clock.advance(2000);
+      await waitFor(() => ea.length === 12 && eb.length === 10, 3000, 'the reconnect');
+      assert.equal(names(ea).slice(10), [`endpoint_discovered ${b8}`, `peer_added ${b8}`]);
+      assert.equal(names(eb).slice(8), [`endpoint_discovered ${a8}`, `peer_added ${a8}`]);
+      assert.equal(a.peers(), [{ peer: { id: B, network: net }, status: PeerStatus.PEERED, outbound: true }]);
+      assert.is(proxy.accepted + proxy.refused, 5, 'B never dialled');
+      await waitFor(() => a.hasRemoteSubscriber('/tick'));
+      a.publish('/tick', count(4));
+      await waitFor(() => atB.length === 2);
+      assert.equal(
+        atB.map((v) => (v.type === 'count' ? v.value : -1)),
+        [1, 4],
+        'ticks 2 and 3 were published while disconnected and are gone',
+      );
+
+      // Down again, then unpeer while reconnecting: no more attempts.
+      proxy.refuse = true;
+      proxy.cut();
+      await waitFor(() => ea.length === 15);
+      assert.equal(a.peers()[0]?.status, PeerStatus.RECONNECTING);
+      assert.is(await a.unpeer('127.0.0.1', port), true);
+      assert.equal(a.peers(), []);
+      const refusedBefore = proxy.refused;
+      clock.advance(10_000);
+      await new Promise((r) => setTimeout(r, 30));
+      assert.is(proxy.refused, refusedBefore, 'unpeer cancelled reconnecting');
+      assert.is(ea.length, 15, 'no more events');
+    } finally {
+      await a.shutdown();
+      await b.shutdown();
+      await proxy.close();
+    }
+  });
+}
 
 test('peer() to a target that is not up yet: CONNECTING, an error per attempt, then peered', async () => {
   const clock = new ManualClock();
