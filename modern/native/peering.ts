@@ -77,8 +77,6 @@ export class Peering {
   error: Error | undefined;
   /** Redundant handshakes paused until this one ends. */
   readonly waiting: Peering[] = [];
-  /** Owner's slot (e.g. the dial request that created the connection). */
-  tag: unknown;
   messagesIn = 0;
   bytesIn = 0;
   droppedIn = 0;
