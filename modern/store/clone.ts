@@ -18,6 +18,7 @@ import { DEFAULT_CHANNEL_TIMING, DEFAULT_CLONE_INTERVALS, cloneTopic, masterTopi
 import { entityKey, newEntity, sameEntity } from './entity.ts';
 import { ApplyError, StoreError } from './errors.ts';
 import { Replica } from './replica.ts';
+import { toWrite, WaitingWrites } from './waiting-writes.ts';
 import { message, seqOf } from './wire.ts';
 
 export interface CloneOptions {
@@ -30,17 +31,6 @@ export interface CloneOptions {
   readonly maxQueuedWrites?: number;
 }
 
-interface Queued {
-  readonly write: StoreWrite;
-  readonly at: number;
-  readonly reqId?: number;
-}
-
-interface PendingUnique {
-  resolve(inserted: boolean): void;
-  reject(err: Error): void;
-}
-
 export class CloneStore implements DataStore {
   readonly role = 'clone' as const;
   readonly name: string;
@@ -50,7 +40,6 @@ export class CloneStore implements DataStore {
   private readonly clock: Clock;
   private readonly timing: ChannelTiming;
   private readonly intervals: CloneIntervals;
-  private readonly maxQueued: number;
   private readonly replica: Replica;
   private readonly events = new Listeners<Parameters<StoreEventListener>[0]>();
   private readonly statuses = new Listeners<StoreStatus>();
@@ -61,12 +50,10 @@ export class CloneStore implements DataStore {
   /** Set once an ack_clone was accepted; cleared when the master is considered lost. */
   private master: EntityId | undefined;
   private disconnectedSince: number | undefined;
-  private readonly queue: Queued[] = [];
-  private readonly pendingUnique = new Map<number, PendingUnique>();
+  private readonly waiting: WaitingWrites;
   private readonly handle: ParticipantHandle;
   private readonly timer: TimerHandle;
   private ticksSinceNack = 0;
-  private reqId = 0;
   private closed = false;
 
   constructor(opts: CloneOptions) {
@@ -74,7 +61,7 @@ export class CloneStore implements DataStore {
     this.clock = opts.clock;
     this.timing = { ...DEFAULT_CHANNEL_TIMING, ...opts.timing };
     this.intervals = { ...DEFAULT_CLONE_INTERVALS, ...opts.intervals };
-    this.maxQueued = opts.maxQueuedWrites ?? 10_000;
+    this.waiting = new WaitingWrites(this.name, opts.maxQueuedWrites ?? 10_000, this.intervals.mutationBufferIntervalMs);
     this.entity = newEntity(opts.hub.nodeId);
     this.frontend = newEntity(opts.hub.nodeId);
     this.replica = new Replica((e) => this.events.emit(e));
@@ -109,7 +96,7 @@ export class CloneStore implements DataStore {
 
   /** Writes waiting for a master. */
   get queued(): number {
-    return this.queue.length;
+    return this.waiting.queued;
   }
 
   /** Resolves once attached (at once if already). */
@@ -178,16 +165,13 @@ export class CloneStore implements DataStore {
   }
 
   putUnique(key: Data, value: Data, expiry?: Int64): Promise<boolean> {
-    const reqId = ++this.reqId;
-    return new Promise((resolve, reject) => {
-      this.pendingUnique.set(reqId, { resolve, reject });
-      try {
-        this.write(opt({ type: 'put_unique', key, value }, expiry), reqId);
-      } catch (err) {
-        this.pendingUnique.delete(reqId);
-        reject(err);
-      }
-    });
+    const { reqId, result } = this.waiting.request();
+    try {
+      this.write(opt({ type: 'put_unique', key, value }, expiry), reqId);
+    } catch (err) {
+      this.waiting.fail(reqId, err as Error);
+    }
+    return result;
   }
 
   erase(key: Data): void {
@@ -208,14 +192,11 @@ export class CloneStore implements DataStore {
 
   close(): void {
     if (this.closed) return;
-    const lost = [...(this.output?.unacked() ?? []).map((e) => e.payload), ...this.queue.map((q) => q.write)];
     this.closed = true;
     this.timer.cancel();
     this.handle.close();
-    if (lost.length > 0) this.statuses.emit({ type: 'write_lost', writes: lost.map(toWrite), reason: 'closed' });
-    for (const p of this.pendingUnique.values()) p.reject(new StoreError('closed', this.name, 'the store was closed before the master answered'));
-    this.pendingUnique.clear();
-    this.queue.length = 0;
+    const lost = [...(this.output?.unacked() ?? []).map((e) => toWrite(e.payload)), ...this.waiting.close()];
+    if (lost.length > 0) this.statuses.emit({ type: 'write_lost', writes: lost, reason: 'closed' });
   }
 
   // -- protocol -------------------------------------------------------------------------------
@@ -223,9 +204,7 @@ export class CloneStore implements DataStore {
   private write(w: StoreWrite, reqId?: number): void {
     if (this.closed) throw new StoreError('closed', this.name, 'the store is closed');
     if (this.master !== undefined && this.output) return this.forward(w, reqId);
-    if (this.intervals.mutationBufferIntervalMs <= 0) throw new StoreError('no_master', this.name, 'no master is reachable and buffering is disabled');
-    if (this.queue.length >= this.maxQueued) throw new StoreError('queue_full', this.name, `no master is reachable and ${this.queue.length} writes are already waiting`);
-    this.queue.push(reqId === undefined ? { write: w, at: this.clock.now() } : { write: w, at: this.clock.now(), reqId });
+    this.waiting.enqueue(w, this.clock.now(), reqId);
   }
 
   private forward(w: StoreWrite, reqId: number | undefined): void {
@@ -292,12 +271,14 @@ export class CloneStore implements DataStore {
     } else if (!this.writerMaster || !sameEntity(this.writerMaster, master) || !this.output.hasConsumer(master)) {
       const inFlight = this.output.unacked().map((e) => e.payload);
       if (this.writerMaster) this.output.remove(this.writerMaster);
-      this.rejectLost(inFlight, 'master_changed');
+      if (inFlight.length > 0) {
+        const writes = this.waiting.abandon(inFlight, (who) => sameEntity(who, this.frontend));
+        this.statuses.emit({ type: 'write_lost', writes, reason: 'master_changed' });
+      }
       this.output.add(master);
     }
     this.writerMaster = master;
-    const waiting = this.queue.splice(0);
-    for (const q of waiting) this.forward(q.write, q.reqId);
+    for (const q of this.waiting.drain()) this.forward(q.write, q.reqId);
     this.statuses.emit({ type: 'attached', master, entries: this.replica.size });
   }
 
@@ -335,10 +316,7 @@ export class CloneStore implements DataStore {
         return this.replica.clear(cmd.publisher);
       case 'put_unique_result': {
         if (!sameEntity(cmd.who, this.frontend)) return;
-        const id = seqOf(cmd.reqId);
-        this.pendingUnique.get(id)?.resolve(cmd.inserted);
-        this.pendingUnique.delete(id);
-        return;
+        return this.waiting.resolve(seqOf(cmd.reqId), cmd.inserted);
       }
       default:
         return;
@@ -386,28 +364,8 @@ export class CloneStore implements DataStore {
     } else if (this.input.silentTicks * this.timing.tickIntervalMs >= this.intervals.resyncIntervalMs) {
       this.masterLost('silent');
     }
-    const limit = this.intervals.mutationBufferIntervalMs;
-    let n = 0;
-    while (n < this.queue.length && now - this.queue[n]!.at >= limit) n++;
-    if (n > 0) {
-      const expired = this.queue.splice(0, n);
-      this.statuses.emit({ type: 'write_lost', writes: expired.map((q) => q.write), reason: 'mutation_buffer_expired' });
-      for (const q of expired) if (q.reqId !== undefined) this.failUnique(q.reqId, 'the write waited longer than the mutation buffer interval for a master');
-    }
-  }
-
-  private rejectLost(payloads: CommandMessage[], reason: 'master_changed'): void {
-    if (payloads.length === 0) return;
-    this.statuses.emit({ type: 'write_lost', writes: payloads.map(toWrite), reason });
-    for (const p of payloads) {
-      const c = p.command;
-      if (c.type === 'put_unique' && sameEntity(c.who, this.frontend)) this.failUnique(seqOf(c.reqId), 'the master changed before it answered');
-    }
-  }
-
-  private failUnique(reqId: number, why: string): void {
-    this.pendingUnique.get(reqId)?.reject(new StoreError('write_lost', this.name, why));
-    this.pendingUnique.delete(reqId);
+    const expired = this.waiting.expire(now);
+    if (expired.length > 0) this.statuses.emit({ type: 'write_lost', writes: expired, reason: 'mutation_buffer_expired' });
   }
 
   private checkRead(): void {
@@ -422,22 +380,4 @@ export class CloneStore implements DataStore {
 
 function opt<T extends object>(x: T, expiry: Int64 | undefined): T & { expiry?: Int64 } {
   return expiry === undefined ? x : { ...x, expiry };
-}
-
-function toWrite(m: CommandMessage | StoreWrite): StoreWrite {
-  const c = 'command' in m ? m.command : m;
-  switch (c.type) {
-    case 'put':
-      return opt({ type: 'put', key: c.key, value: c.value }, c.expiry);
-    case 'put_unique':
-      return opt({ type: 'put_unique', key: c.key, value: c.value }, c.expiry);
-    case 'erase':
-      return { type: 'erase', key: c.key };
-    case 'add':
-      return opt({ type: 'add', key: c.key, value: c.value, initType: c.initType }, c.expiry);
-    case 'subtract':
-      return opt({ type: 'subtract', key: c.key, value: c.value }, c.expiry);
-    default:
-      return { type: 'clear' };
-  }
 }
