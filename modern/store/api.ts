@@ -28,10 +28,15 @@ export type StoreStatus =
   | { readonly type: 'master_lost'; readonly master: EntityId; readonly reason: 'silent' | 'new_master' | 'channel_reset' | 'broken' }
   /**
    * Writes that will not reach a master: queued longer than the mutation buffer interval, still
-   * queued at close(), or sent to a master that was replaced before it acknowledged them (that
-   * master may or may not have applied them; the new one never sees them).
+   * queued or unconfirmed at close(), or sent to a master that was replaced (or stopped answering
+   * for the channel's connection timeout) before it acknowledged them — that master may or may
+   * not have applied them; a new one never sees them.
    */
-  | { readonly type: 'write_lost'; readonly writes: readonly StoreWrite[]; readonly reason: 'master_changed' | 'mutation_buffer_expired' | 'closed' };
+  | {
+      readonly type: 'write_lost';
+      readonly writes: readonly StoreWrite[];
+      readonly reason: 'master_changed' | 'master_unreachable' | 'mutation_buffer_expired' | 'closed';
+    };
 
 export type StoreStatusListener = (status: StoreStatus) => void;
 

@@ -26,8 +26,11 @@ export interface ProducerOutput<P> {
   sendRetransmitFailed(to: EntityId, seq: number): void;
   broadcastEvent(event: BufferedEvent<P>): void;
   broadcastKeepalive(seq: number): void;
-  /** The consumer timed out or misbehaved and is no longer served. */
-  dropped(consumer: EntityId, reason: 'connection_timeout' | 'invalid_message'): void;
+  /**
+   * The consumer timed out or misbehaved and is no longer served; `unacked` are the events it had
+   * not acknowledged (they may be gone from the buffer afterwards).
+   */
+  dropped(consumer: EntityId, reason: 'connection_timeout' | 'invalid_message', unacked: BufferedEvent<P>[]): void;
   handshakeCompleted(consumer: EntityId): void;
 }
 
@@ -143,7 +146,7 @@ export class Producer<P> {
     for (let i = 1; i < seqs.length; i++) {
       if (seqs[i - 1]! >= seqs[i]!) {
         this.paths.delete(key);
-        this.out.dropped(hdl, 'invalid_message');
+        this.out.dropped(hdl, 'invalid_message', this.buf.filter((e) => e.seq > p.acked));
         this.trim();
         return;
       }
@@ -170,7 +173,7 @@ export class Producer<P> {
       if (this.ticks - p.lastSeen >= timeout) {
         this.paths.delete(key);
         dropped = true;
-        this.out.dropped(p.hdl, 'connection_timeout');
+        this.out.dropped(p.hdl, 'connection_timeout', this.buf.filter((e) => e.seq > p.acked));
       }
     }
     if (dropped) this.trim();

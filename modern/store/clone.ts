@@ -271,10 +271,7 @@ export class CloneStore implements DataStore {
     } else if (!this.writerMaster || !sameEntity(this.writerMaster, master) || !this.output.hasConsumer(master)) {
       const inFlight = this.output.unacked().map((e) => e.payload);
       if (this.writerMaster) this.output.remove(this.writerMaster);
-      if (inFlight.length > 0) {
-        const writes = this.waiting.abandon(inFlight, (who) => sameEntity(who, this.frontend));
-        this.statuses.emit({ type: 'write_lost', writes, reason: 'master_changed' });
-      }
+      this.lost(inFlight, 'master_changed');
       this.output.add(master);
     }
     this.writerMaster = master;
@@ -296,7 +293,9 @@ export class CloneStore implements DataStore {
           out.resendHandshakes();
           send(message(0, this.entity, NIL_ENTITY, { type: 'keepalive', seq }));
         },
-        dropped: () => undefined, // the master-lost logic below re-attaches the writer
+        // The master stopped acking for heartbeat × timeout factor ticks: what it never confirmed
+        // cannot be resent once the path is gone, so it is reported (the re-attach adds a new path).
+        dropped: (_master, _reason, unacked) => this.lost(unacked.map((e) => e.payload), 'master_unreachable'),
         handshakeCompleted: () => undefined,
       },
       this.timing,
@@ -366,6 +365,13 @@ export class CloneStore implements DataStore {
     }
     const expired = this.waiting.expire(now);
     if (expired.length > 0) this.statuses.emit({ type: 'write_lost', writes: expired, reason: 'mutation_buffer_expired' });
+  }
+
+  /** Writes sent to a master that will not confirm them: reported, their put_uniques rejected. */
+  private lost(sent: CommandMessage[], reason: 'master_changed' | 'master_unreachable'): void {
+    if (sent.length === 0) return;
+    const writes = this.waiting.abandon(sent, (who) => sameEntity(who, this.frontend));
+    this.statuses.emit({ type: 'write_lost', writes, reason });
   }
 
   private checkRead(): void {

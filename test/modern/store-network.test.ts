@@ -262,6 +262,33 @@ test('the master killed and restarted: the clone re-attaches, converges, replays
   clone.close();
 });
 
+test('a master that never comes back: unconfirmed writes are reported when the writer channel times out', async () => {
+  const { clock, net, me, master, clone } = setup();
+  const statuses: StoreStatus[] = [];
+  clone.onStatus((s) => statuses.push(s));
+  master.close();
+  net.remove(me);
+  clone.put(str('unconfirmed'), count(1));
+  const unique = clone.putUnique(str('u'), count(1)).catch((e: unknown) => e);
+  clock.advance(10_000);
+  assert.equal(
+    statuses.map((s) => s.type),
+    ['master_lost'],
+  );
+  clone.put(str('queued'), count(2));
+  clock.advance(40_000); // heartbeat 5 ticks × factor 100 = 50 s without an ack
+  const lost = statuses.find((s): s is Extract<StoreStatus, { type: 'write_lost' }> => s.type === 'write_lost');
+  assert.ok(lost);
+  assert.is(lost!.reason, 'master_unreachable');
+  assert.equal(
+    lost!.writes.map((w) => w.type),
+    ['put', 'put_unique'],
+  );
+  assert.is(((await unique) as StoreError).code, 'write_lost');
+  assert.is(clone.queued, 1, 'the write made after the loss was noticed still waits for a master');
+  clone.close();
+});
+
 test('a master restart noticed by a foreign keepalive switches before the resync interval', () => {
   const { clock, net, me, master, clone, ce } = setup();
   master.put(str('x'), count(1));
