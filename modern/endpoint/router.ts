@@ -64,6 +64,7 @@ export class Router {
   addPeer(p: Peering): void {
     this.origins.set(p, { hop: p.peerId! });
     this.peers = [...this.peers, p];
+    if (p.announcedFilter !== this.announced) this.sendRoutingUpdate(p);
   }
 
   removePeer(p: Peering): void {

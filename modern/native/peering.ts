@@ -69,6 +69,11 @@ export class Peering {
   peerIdBytes: Uint8Array | undefined;
   /** The peer's topic prefixes (handshake, then routing updates). */
   filter: readonly string[] = [];
+  /**
+   * The local filter as carried in our syn / syn_ack. The filter can grow between that message and
+   * `established`, when routing updates are not yet sent; the router compares on admission.
+   */
+  announcedFilter: readonly string[] = [];
   /** The handshake completed (the host saw `established`). */
   established = false;
   /** How an established peering ended (valid in `closed`). */
@@ -100,7 +105,7 @@ export class Peering {
     this.out = new OutBuffer(transport, { capacity: options.capacity, policy: options.policy }, () => this.onOverflow());
     this.handshake = new Handshake(options.role, {
       nodeId: host.nodeId,
-      localFilter: () => host.localFilter(),
+      localFilter: () => (this.announcedFilter = host.localFilter()),
       admit: (id, originator) => host.admit(this, id, originator),
       knowsPeer: (id) => host.knowsPeer(id),
       send: (msg) => this.sendHandshake(msg),

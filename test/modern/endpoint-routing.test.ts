@@ -9,7 +9,7 @@ import { count, enumValue, equalsData, makeEvent, str, toZeekData, vector, type 
 import { Endpoint, endpointInfoToData } from '../../modern/endpoint/index.ts';
 import type { MessageOrigin } from '../../modern/hub.ts';
 import { NIL_ENDPOINT, NIL_ENTITY, decodeEnvelope, encodeEnvelope, ping, type CommandMessage, type Envelope } from '../../modern/native/index.ts';
-import { FrameSocket, rawOriginator, waitFor } from './endpoint-helpers.ts';
+import { FrameSocket, connectRaw, rawOriginator, waitFor } from './endpoint-helpers.ts';
 
 const B = '99999999-9999-5999-9999-999999999999';
 const P1 = '00000000-0000-5000-8000-000000000001';
@@ -245,6 +245,32 @@ test('a participant that throws costs neither the other participants nor the con
   } finally {
     process.off('uncaughtException', onUncaught);
     a.destroy();
+    await b.shutdown();
+  }
+});
+
+test('a subscription made while a handshake is in flight reaches that peer once it is established', async () => {
+  const { encodeHandshake, hello, originatorAck, originatorSyn, versionSelect, decodeHandshake } = await import('../../modern/native/index.ts');
+  const b = new Endpoint({ node_id: B, disable_ssl: true, env: {} });
+  b.subscribe('/early');
+  const port = await b.listen('127.0.0.1', 0, 0);
+  const s = await connectRaw(port);
+  try {
+    s.write(encodeHandshake(hello(P1)));
+    await s.next(); // probe
+    await s.next(); // hello
+    s.write(encodeHandshake(versionSelect(P1)));
+    s.write(encodeHandshake(originatorSyn([])));
+    const synAck = decodeHandshake((await s.next()).subarray(4));
+    assert.equal(synAck.type === 'responder_syn_ack' ? synAck.filter : undefined, ['/early']);
+    // B has answered with its filter but is not established until the originator_ack arrives.
+    b.subscribe('/late');
+    s.write(encodeHandshake(originatorAck()));
+    const update = decodeEnvelope((await s.next()).subarray(4));
+    assert.is(update.type, 'routing_update');
+    assert.equal(update.type === 'routing_update' ? update.filter : undefined, ['/early', '/late']);
+  } finally {
+    s.destroy();
     await b.shutdown();
   }
 });
