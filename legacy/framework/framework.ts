@@ -16,6 +16,7 @@ import { socketDialer, type Dialer } from './dial.ts';
 import { TypedEmitter, type CommunicationEvents } from './events.ts';
 import { Listener, type ListeningAddress } from './listener.ts';
 import { resolveNode, type Node } from './nodes.ts';
+import { changedOptions, planReload, type NodesReload } from './reload.ts';
 import { SessionHostImpl, type Outbound } from './session-host.ts';
 import { loadTlsMaterials, type TlsMaterials } from './tls.ts';
 
@@ -48,6 +49,8 @@ export interface PeerInfo {
   initiator: boolean;
   requested: string[];
   stats: SessionStats;
+  /** Bytes encoded for the peer and not yet taken by the socket (the output queue's depth). */
+  queuedBytes: number;
 }
 
 export interface SendOptions {
@@ -55,6 +58,11 @@ export interface SendOptions {
   exceptPeer?: number;
   /** Network time stamped on the event, seconds (default: now). */
   time?: number;
+  /**
+   * Send to these peers (if RUNNING) whether or not they sent REQUEST_EVENTS for the name: a bridge
+   * also routes by the node's `events` pattern. Default: every peer that requested the name.
+   */
+  to?: Iterable<number>;
 }
 
 function limitsOf(c: LegacyConfig['limits']): Partial<LegacyLimits> {
@@ -68,10 +76,7 @@ function limitsOf(c: LegacyConfig['limits']): Partial<LegacyLimits> {
 }
 
 export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
-  readonly config: LegacyConfig;
   readonly clock: Clock;
-  /** `Communication::nodes`. */
-  readonly nodes: ReadonlyMap<string, Node>;
   /** Nodes we issued a connect for, not (or no longer) connected: waiting or retrying. */
   readonly pending_peers = new Map<number, Node>();
   /** Nodes with an established connection (peer VERSION accepted). */
@@ -97,10 +102,12 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
   private readonly closing = new Map<number, () => void>();
   private listener: Listener | undefined;
   private nextId = 10_000;
+  private current: LegacyConfig;
+  private table: Map<string, Node>;
 
   constructor(options: CommunicationFrameworkOptions) {
     super();
-    this.config = parseLegacyConfig(options.config);
+    this.current = parseLegacyConfig(options.config);
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.state = options.store ?? new MemorySyncStore();
@@ -108,9 +115,7 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
     this.tls = options.tls ?? loadTlsMaterials(this.config);
     this.limits = limitsOf(this.config.limits);
     this.localEvents = new Set(this.config.local_events);
-    const nodes = new Map<string, Node>();
-    for (const [name, n] of Object.entries(this.config.nodes)) nodes.set(name, resolveNode(name, n, this.config));
-    this.nodes = nodes;
+    this.table = this.resolveNodes(this.config);
     if (options.logSink !== undefined) {
       this.commLog = new CommunicationLog(options.logSink, {
         format: this.config.log_format,
@@ -124,6 +129,51 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
       if (origin !== undefined && !this.config.forward_remote_state_changes) return;
       for (const s of this.sessions.values()) if (s.peer.id !== origin) s.sendState(access);
     });
+  }
+
+  /** The running configuration (`nodes` replaced by reload_nodes). */
+  get config(): LegacyConfig {
+    return this.current;
+  }
+
+  /** `Communication::nodes`. */
+  get nodes(): ReadonlyMap<string, Node> {
+    return this.table;
+  }
+
+  private resolveNodes(c: LegacyConfig): Map<string, Node> {
+    const nodes = new Map<string, Node>();
+    for (const [name, n] of Object.entries(c.nodes)) nodes.set(name, resolveNode(name, n, this.current));
+    return nodes;
+  }
+
+  /**
+   * Reload the nodes table from a new `legacy` section (the daemon's SIGHUP). Unchanged nodes keep
+   * their connections; removed and changed nodes are disconnected (their outbound attempts
+   * cancelled); new and changed nodes with connect = T are dialled. Other options only apply at
+   * start: those that differ are listed in `needsRestart` and keep their running values. Throws
+   * LegacyConfigError (nothing changed) when the section is invalid.
+   */
+  reload_nodes(config: unknown, prefix: readonly PropertyKey[] = []): NodesReload {
+    const next = parseLegacyConfig(config, prefix);
+    const needsRestart = changedOptions(this.current, next);
+    const nextNodes = this.resolveNodes(next);
+    const plan = planReload(this.table, nextNodes);
+    for (const name of [...plan.removed, ...plan.changed]) this.dropNode(name);
+    // Unchanged nodes keep their Node objects: connected_peers / pending_peers hold them.
+    for (const name of plan.unchanged) nextNodes.set(name, this.table.get(name)!);
+    this.table = nextNodes;
+    this.current = { ...this.current, nodes: next.nodes };
+    if (!this.stopped) for (const name of [...plan.added, ...plan.changed]) if (nextNodes.get(name)!.connect) this.connect_peer(name);
+    const parts = (['added', 'removed', 'changed'] as const).filter((k) => plan[k].length > 0).map((k) => `${k} ${plan[k].join(',')}`);
+    this.logLine(L.INFO, S.PARENT, `nodes reloaded: ${parts.length > 0 ? parts.join('; ') : 'no change'}${needsRestart.length > 0 ? ` (needs a restart: ${needsRestart.join(',')})` : ''}`);
+    return { ...plan, needsRestart };
+  }
+
+  /** Disconnect every connection of a node (outbound slots and matched inbound sessions). */
+  private dropNode(name: string): void {
+    for (const slot of [...this.outbound.values()]) if (slot.node.name === name) this.disconnect(slot.id);
+    for (const s of [...this.sessions.values()]) if (s.nodeName === name) this.disconnect(s.peer.id);
   }
 
   /** Listen (if configured) and connect to every node with connect = T. */
@@ -204,6 +254,14 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
   send_event(name: string, args: BroVal[], options: SendOptions = {}): number {
     const body = eventBody(name, args, options.time ?? this.clock.now() / 1000);
     let n = 0;
+    if (options.to !== undefined) {
+      for (const id of options.to) {
+        const s = this.sessions.get(id);
+        if (s === undefined || s.phase !== 'running' || id === options.exceptPeer) continue;
+        if (s.sendEvent(body)) n++;
+      }
+      return n;
+    }
     for (const s of this.sessions.values()) {
       if (s.phase !== 'running' || s.peer.id === options.exceptPeer || !s.requested.has(name)) continue;
       if (s.sendEvent(body)) n++;
@@ -258,6 +316,7 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
       initiator: s.initiator,
       requested: [...s.requested],
       stats: { ...s.stats },
+      queuedBytes: s.queuedBytes,
     }));
   }
 

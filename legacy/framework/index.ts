@@ -4,4 +4,5 @@ export { CommunicationLog, COMMUNICATION_LOG_COLUMNS, peerTag, type Communicatio
 export { socketDialer, CONNECT_TIMEOUT_MS, type Dialer, type DialTarget } from './dial.ts';
 export { Listener, type ListenerOptions, type ListeningAddress, type ListenErrorCode } from './listener.ts';
 export { matchInbound, resolveNode, type Node } from './nodes.ts';
+export { changedOptions, planReload, sameNode, type NodesReload } from './reload.ts';
 export { loadTlsMaterials, splitPem, tlsClientOptions, tlsServerOptions, type TlsMaterials } from './tls.ts';

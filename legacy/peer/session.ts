@@ -125,6 +125,11 @@ export class PeerSession implements PeerSessionView {
     if (this.phase === 'running' && this.syncing && this.room()) this.send({ type: 'SERIAL', body: { kind: 'state', access } });
   }
 
+  /** Bytes waiting to be written to the peer. */
+  get queuedBytes(): number {
+    return this.out.queued;
+  }
+
   get syncing(): boolean {
     return this.setup?.sync !== undefined || this.peerSync !== undefined;
   }
