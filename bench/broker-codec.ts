@@ -27,15 +27,9 @@ import {
   type Data,
 } from '../modern/data/index.ts';
 import { dataEnvelope, decodeEnvelope, FrameReader, NIL_ENDPOINT, writeEnvelope } from '../modern/native/index.ts';
+import { fmtStat, timeInterleaved, type BenchRow, type TimedCase } from './common.ts';
 
-export interface BenchRow {
-  bench: 'broker-codec';
-  case: string;
-  events: number;
-  bytes: number;
-  mbPerSec: { median: number; min: number; max: number };
-  eventsPerSec: { median: number; min: number; max: number };
-}
+export type { BenchRow } from './common.ts';
 
 const SENDER = '11111111-1111-5111-8111-111111111111';
 const TOPIC = 'zeek/cluster/worker';
@@ -56,25 +50,6 @@ export function sampleEvent(i: number): Data {
   return makeEvent('connection_state_remove', [connection], { networkTimestamp: 1_795_318_587_000_000_000n + BigInt(i) * 1_000_000n });
 }
 
-function stats(samples: number[]): { median: number; min: number; max: number } {
-  const s = [...samples].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
-}
-
-/** Runs `fn` `runs` times after a warm-up; rates per second for `events` and `bytes`. */
-function measure(name: string, events: number, bytes: number, runs: number, fn: () => void): BenchRow {
-  for (let i = 0; i < 3; i++) fn();
-  const seconds: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  const st = stats(seconds);
-  const rate = (amount: number) => ({ median: amount / st.median, min: amount / st.max, max: amount / st.min });
-  return { bench: 'broker-codec', case: name, events, bytes, mbPerSec: rate(bytes / 1e6), eventsPerSec: rate(events) };
-}
-
 export function runBrokerCodecBench(options: { events?: number; runs?: number } = {}): BenchRow[] {
   const n = options.events ?? 5000;
   const runs = options.runs ?? 5;
@@ -91,74 +66,103 @@ export function runBrokerCodecBench(options: { events?: number; runs?: number } 
   const jsonBytes = textBytes.reduce((sum, t) => sum + t.length, 0);
   const objects = texts.map((t) => JSON.parse(t) as unknown);
 
-  const rows: BenchRow[] = [];
-  rows.push(
-    measure('bin v1 decode (value)', n, valueBytes, runs, () => {
-      for (const p of payloads) decodeData(p);
-    }),
-  );
-  rows.push(
-    measure('bin v1 decode (frames: framing + envelope + value)', n, stream.length, runs, () => {
-      const r = new FrameReader({ phase: 'established' });
-      r.push(stream);
-      let k = 0;
-      for (let f = r.next(); f !== undefined; f = r.next()) {
-        decodeEnvelope(f);
-        k++;
-      }
-      if (k !== n) throw new Error(`decoded ${k} frames`);
-    }),
-  );
   const ew = new ByteWriter(1 << 20);
-  rows.push(
-    measure('bin v1 encode (value, reused writer)', n, valueBytes, runs, () => {
-      ew.reset();
-      for (const v of values) writeData(ew, v);
-    }),
-  );
-  rows.push(
-    measure('bin v1 encode (frames: envelope + value)', n, stream.length, runs, () => {
-      ew.reset();
-      for (const v of values) writeEnvelope(ew, dataEnvelope(SENDER, NIL_ENDPOINT, TOPIC, v));
-    }),
-  );
-  rows.push(
-    measure('JSON v1 decode (Broker JSON bytes -> value)', n, jsonBytes, runs, () => {
-      for (const t of textBytes) parseDataMessage(t);
-    }),
-  );
-  rows.push(
-    measure('JSON v1 encode (value -> Broker JSON text)', n, jsonBytes, runs, () => {
-      for (const v of values) dataMessageToJson(TOPIC, v);
-    }),
-  );
-  rows.push(
-    measure('JSON.parse (same Broker JSON text)', n, jsonBytes, runs, () => {
-      for (const t of texts) JSON.parse(t);
-    }),
-  );
-  rows.push(
-    measure('JSON.stringify (same objects)', n, jsonBytes, runs, () => {
-      for (const o of objects) JSON.stringify(o);
-    }),
-  );
-  return rows;
-}
-
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x.toFixed(1);
+  const cases: TimedCase[] = [
+    {
+      name: 'bin v1 decode (value)',
+      events: n,
+      bytes: valueBytes,
+      fn: () => {
+        for (const p of payloads) decodeData(p);
+      },
+    },
+    {
+      name: 'bin v1 decode (frames: framing + envelope + value)',
+      events: n,
+      bytes: stream.length,
+      fn: () => {
+        const r = new FrameReader({ phase: 'established' });
+        r.push(stream);
+        let k = 0;
+        for (let f = r.next(); f !== undefined; f = r.next()) {
+          decodeEnvelope(f);
+          k++;
+        }
+        if (k !== n) throw new Error(`decoded ${k} frames`);
+      },
+    },
+    {
+      name: 'bin v1 encode (value, reused writer)',
+      events: n,
+      bytes: valueBytes,
+      fn: () => {
+        ew.reset();
+        for (const v of values) writeData(ew, v);
+      },
+    },
+    {
+      name: 'bin v1 encode (frames: envelope + value)',
+      events: n,
+      bytes: stream.length,
+      fn: () => {
+        ew.reset();
+        for (const v of values) writeEnvelope(ew, dataEnvelope(SENDER, NIL_ENDPOINT, TOPIC, v));
+      },
+    },
+    {
+      name: 'JSON v1 decode (Broker JSON bytes -> value)',
+      events: n,
+      bytes: jsonBytes,
+      fn: () => {
+        for (const t of textBytes) parseDataMessage(t);
+      },
+    },
+    {
+      name: 'JSON v1 encode (value -> Broker JSON text)',
+      events: n,
+      bytes: jsonBytes,
+      fn: () => {
+        for (const v of values) dataMessageToJson(TOPIC, v);
+      },
+    },
+    {
+      name: 'JSON.parse (same Broker JSON text)',
+      events: n,
+      bytes: jsonBytes,
+      fn: () => {
+        for (const t of texts) JSON.parse(t);
+      },
+    },
+    {
+      name: 'JSON.stringify (same objects)',
+      events: n,
+      bytes: jsonBytes,
+      fn: () => {
+        for (const o of objects) JSON.stringify(o);
+      },
+    },
+  ];
+  return timeInterleaved(cases, runs, 3).map((r) => ({
+    bench: 'broker-codec',
+    case: r.name,
+    events: r.events,
+    bytes: r.bytes,
+    mbPerSec: r.mbPerSec,
+    eventsPerSec: r.eventsPerSec,
+    runs: r.runs,
+  }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rows = runBrokerCodecBench();
-  console.log(`Broker codecs, ${rows[0]!.events} events/run (${Math.round(rows[0]!.bytes / rows[0]!.events)} B bin v1, ${Math.round(rows[4]!.bytes / rows[4]!.events)} B JSON each), median of 5 runs [min..max]`);
+  console.log(`Broker codecs, ${rows[0]!.events} events/run (${Math.round(rows[0]!.bytes! / rows[0]!.events!)} B bin v1, ${Math.round(rows[4]!.bytes! / rows[4]!.events!)} B JSON each), median of 5 runs [min..max]`);
   console.log(`${'case'.padEnd(52)} ${'bytes'.padStart(9)}  ${'MB/s'.padStart(22)}  ${'events/s'.padStart(28)}`);
   for (const r of rows) {
-    const mb = `${fmt(r.mbPerSec.median)} [${fmt(r.mbPerSec.min)}..${fmt(r.mbPerSec.max)}]`;
-    const ev = `${fmt(r.eventsPerSec.median)} [${fmt(r.eventsPerSec.min)}..${fmt(r.eventsPerSec.max)}]`;
+    const mb = fmtStat(r.mbPerSec);
+    const ev = fmtStat(r.eventsPerSec);
     console.log(`${r.case.padEnd(52)} ${String(r.bytes).padStart(9)}  ${mb.padStart(22)}  ${ev.padStart(28)}`);
   }
-  const dec = rows[0]!.eventsPerSec.median;
-  const parse = rows[6]!.eventsPerSec.median;
+  const dec = rows[0]!.eventsPerSec!.median;
+  const parse = rows[6]!.eventsPerSec!.median;
   console.log(`bin v1 value decode vs JSON.parse of the same event: ${(dec / parse).toFixed(2)}x`);
 }

@@ -15,27 +15,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { asZeekMessage, count, integer, makeEvent, str, type Data } from '../modern/data/index.ts';
 import { Endpoint } from '../modern/endpoint/index.ts';
+import { fmtStat, percentile, stat, type BenchRow } from './common.ts';
 
-export interface Stat {
-  median: number;
-  min: number;
-  max: number;
-}
-
-export interface PeeringBenchRow {
-  bench: 'broker-peering';
-  case: string;
-  mode: 'plain' | 'tls';
-  /** One-way rows: events per second. */
-  eventsPerSec?: Stat;
-  /** Latency rows: the offered rate and round-trip percentiles in microseconds. */
-  rate?: number;
-  p50us?: Stat;
-  p90us?: Stat;
-  p99us?: Stat;
-  /** Peers dropped or events lost in any run (must be 0). */
-  lost: number;
-}
+export type { BenchRow as PeeringBenchRow, Stat } from './common.ts';
 
 const EVENTS = '/benchmark/events';
 const ACKS = '/benchmark/acks';
@@ -46,15 +28,6 @@ const ACK_EVERY = 1000;
 
 export function benchEvent(n = 42): Data {
   return makeEvent('event_1', [integer(n), str('test')]);
-}
-
-function stat(xs: number[]): Stat {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 // -- the receiving process ---------------------------------------------------------------------
@@ -197,10 +170,10 @@ export interface PeeringBenchOptions {
   childExecArgv?: string[];
 }
 
-export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): Promise<PeeringBenchRow[]> {
+export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): Promise<BenchRow[]> {
   const seconds = options.seconds ?? 2;
   const runs = options.runs ?? 5;
-  const rows: PeeringBenchRow[] = [];
+  const rows: BenchRow[] = [];
   for (const mode of options.modes ?? ['plain', 'tls']) {
     const { proc, port } = await startChild(mode, options.childExecArgv ?? []);
     const sender = new Sender(mode);
@@ -209,7 +182,7 @@ export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): 
       await sender.throughput(1); // warm-up
       const rates: number[] = [];
       for (let i = 0; i < runs; i++) rates.push(await sender.throughput(seconds));
-      rows.push({ bench: 'broker-peering', case: 'one-way events/s', mode, eventsPerSec: stat(rates), lost: sender.lost });
+      rows.push({ bench: 'broker-peering', case: 'one-way events/s', mode, eventsPerSec: stat(rates), lost: sender.lost, runs });
       for (const rate of options.rates ?? [1000, 10_000]) {
         sender.lost = 0;
         await sender.latency(rate, 0.5); // warm-up
@@ -222,7 +195,7 @@ export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): 
           p90.push(percentile(r, 0.9));
           p99.push(percentile(r, 0.99));
         }
-        rows.push({ bench: 'broker-peering', case: `round trip at ${rate / 1000}k events/s`, mode, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99), lost: sender.lost });
+        rows.push({ bench: 'broker-peering', case: `round trip at ${rate / 1000}k events/s`, mode, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99), lost: sender.lost, runs });
       }
     } finally {
       await sender.ep.shutdown();
@@ -231,11 +204,6 @@ export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): 
     }
   }
   return rows;
-}
-
-function fmtStat(s: Stat | undefined, digits = 0): string {
-  if (!s) return '';
-  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}..${s.max.toFixed(digits)}]`;
 }
 
 function arg(name: string): string | undefined {
@@ -262,7 +230,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       const what = r.eventsPerSec
         ? `${fmtStat(r.eventsPerSec).padStart(30)} events/s`
         : `p50 ${fmtStat(r.p50us)} us  p90 ${fmtStat(r.p90us)} us  p99 ${fmtStat(r.p99us)} us`;
-      console.log(`${r.mode.padEnd(6)} ${r.case.padEnd(28)} ${what}${r.lost ? `  LOST ${r.lost}` : ''}`);
+      console.log(`${(r.mode ?? "").padEnd(6)} ${r.case.padEnd(28)} ${what}${r.lost ? `  LOST ${r.lost}` : ''}`);
     }
   }
 }

@@ -26,15 +26,9 @@ import {
   timeVal,
 } from '../legacy/codec/builders.ts';
 import { typedJson } from '../legacy/codec/plain.ts';
+import { fmtStat, timeInterleaved, type BenchRow, type TimedCase } from './common.ts';
 
-export interface BenchRow {
-  bench: 'legacy-codec';
-  case: string;
-  events: number;
-  bytes: number;
-  mbPerSec: { median: number; min: number; max: number };
-  eventsPerSec: { median: number; min: number; max: number };
-}
+export type { BenchRow } from './common.ts';
 
 const connId = recordType('conn_id', [
   { name: 'orig_h', type: BASE.addr },
@@ -87,29 +81,6 @@ const SCENARIOS: Scenario[] = [
   { name: 'to/from broccoli (no caching, full types)', format: { pid64: false, newCacheStrategy: false, caching: false }, zlib: false },
 ];
 
-function stats(samples: number[]): { median: number; min: number; max: number } {
-  const s = [...samples].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
-}
-
-/** Runs `fn` `runs` times (after a warm-up); returns per-second rates for `events` and `bytes`. */
-function measure(name: string, events: number, bytes: number, runs: number, fn: () => void): BenchRow {
-  for (let i = 0; i < 2; i++) fn();
-  const seconds: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  const rate = (amount: number) => {
-    const st = stats(seconds);
-    // Fastest run = highest rate.
-    return { median: amount / st.median, min: amount / st.max, max: amount / st.min };
-  };
-  const mb = rate(bytes / 1e6);
-  return { bench: 'legacy-codec', case: name, events, bytes, mbPerSec: mb, eventsPerSec: rate(events) };
-}
-
 function encodeStream(messages: LegacyMessage[], s: Scenario): Uint8Array {
   const enc = new LegacyStreamEncoder({ serial: { format: s.format }, compressionLevel: 6 });
   const w = new ByteWriter(1 << 20);
@@ -122,42 +93,56 @@ export function runLegacyCodecBench(options: { events?: number; runs?: number } 
   const n = options.events ?? 5000;
   const runs = options.runs ?? 5;
   const messages: LegacyMessage[] = Array.from({ length: n }, (_, i) => ({ type: 'SERIAL', body: sampleEvent(i) }));
-  const rows: BenchRow[] = [];
+  const cases: TimedCase[] = [];
   for (const s of SCENARIOS) {
     const wire = encodeStream(messages, s);
-    rows.push(
-      measure(`decode ${s.name}`, n, wire.length, runs, () => {
+    cases.push({
+      name: `decode ${s.name}`,
+      events: n,
+      bytes: wire.length,
+      fn: () => {
         const dec = new LegacyStreamDecoder({ serial: { format: s.format } });
         dec.push(wire);
         let count = 0;
         while (dec.next() !== undefined) count++;
         if (count !== n + (s.zlib ? 1 : 0)) throw new Error(`decoded ${count} messages`);
-      }),
-    );
-    rows.push(measure(`encode ${s.name}`, n, wire.length, runs, () => void encodeStream(messages, s)));
+      },
+    });
+    cases.push({ name: `encode ${s.name}`, events: n, bytes: wire.length, fn: () => void encodeStream(messages, s) });
   }
-  // The same events as self-describing JSON (the typed form `comm-bridge decode` prints).
+  // The same events as self-describing JSON (the typed form `comm-bridge decode` prints): like the
+  // legacy wire, it carries each value's type.
   const texts = messages.map((m) => {
     const b = (m as { body: SerialEvent }).body;
     return JSON.stringify({ event: b.name, time: b.time, args: b.args.map(typedJson) });
   });
   const objects = texts.map((t) => JSON.parse(t) as unknown);
   const jsonBytes = texts.reduce((sum, t) => sum + Buffer.byteLength(t), 0);
-  rows.push(
-    measure('JSON.parse (typed JSON text)', n, jsonBytes, runs, () => {
+  cases.push({
+    name: 'JSON.parse (typed JSON text)',
+    events: n,
+    bytes: jsonBytes,
+    fn: () => {
       for (const t of texts) JSON.parse(t);
-    }),
-  );
-  rows.push(
-    measure('JSON.stringify (typed JSON text)', n, jsonBytes, runs, () => {
+    },
+  });
+  cases.push({
+    name: 'JSON.stringify (typed JSON text)',
+    events: n,
+    bytes: jsonBytes,
+    fn: () => {
       for (const o of objects) JSON.stringify(o);
-    }),
-  );
-  return rows;
-}
-
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x.toFixed(1);
+    },
+  });
+  return timeInterleaved(cases, runs).map((r) => ({
+    bench: 'legacy-codec',
+    case: r.name,
+    events: r.events,
+    bytes: r.bytes,
+    mbPerSec: r.mbPerSec,
+    eventsPerSec: r.eventsPerSec,
+    runs: r.runs,
+  }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -165,8 +150,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(`legacy codec, ${rows[0]!.events} events/run, median of 5 runs [min..max]`);
   console.log(`${'case'.padEnd(58)} ${'bytes'.padStart(9)}  ${'MB/s'.padStart(22)}  ${'events/s'.padStart(28)}`);
   for (const r of rows) {
-    const mb = `${fmt(r.mbPerSec.median)} [${fmt(r.mbPerSec.min)}..${fmt(r.mbPerSec.max)}]`;
-    const ev = `${fmt(r.eventsPerSec.median)} [${fmt(r.eventsPerSec.min)}..${fmt(r.eventsPerSec.max)}]`;
-    console.log(`${r.case.padEnd(58)} ${String(r.bytes).padStart(9)}  ${mb.padStart(22)}  ${ev.padStart(28)}`);
+    console.log(`${r.case.padEnd(58)} ${String(r.bytes).padStart(9)}  ${fmtStat(r.mbPerSec).padStart(22)}  ${fmtStat(r.eventsPerSec).padStart(28)}`);
   }
 }

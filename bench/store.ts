@@ -12,34 +12,15 @@ import { pathToFileURL } from 'node:url';
 import { ManualClock, systemClock } from '../src/core/clock.ts';
 import { count, str, vector, type Data } from '../modern/data/index.ts';
 import { Endpoint } from '../modern/endpoint/index.ts';
+import { stat, type BenchRow } from './common.ts';
 import { CloneStore, MasterStore, MemoryBackend, MemoryNetwork, SqliteBackend, sqliteBinding, type StoreBackend } from '../modern/store/index.ts';
 
-export interface StoreBenchRow {
-  bench: 'store';
-  case: string;
-  /** Operations per run. */
-  ops: number;
-  /** Throughput (ops/s) or, for latency cases, undefined. */
-  opsPerSec?: Stat;
-  /** Milliseconds per run (latency cases). */
-  ms?: Stat;
-}
-
-interface Stat {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function stat(xs: number[]): Stat {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
-}
+export type { BenchRow as StoreBenchRow } from './common.ts';
 
 const keys = (n: number): Data[] => Array.from({ length: n }, (_, i) => str(`key-${i}`));
 const value = (i: number): Data => vector([count(i), str('some value text'), count(i * 7)]);
 
-function throughput(name: string, ops: number, runs: number, once: () => number): StoreBenchRow {
+function throughput(name: string, ops: number, runs: number, once: () => number): BenchRow {
   const rates: number[] = [];
   for (let r = 0; r < runs; r++) rates.push(ops / (once() / 1000));
   return { bench: 'store', case: name, ops, opsPerSec: stat(rates) };
@@ -121,7 +102,7 @@ function until(cond: () => boolean, ms = 30_000): Promise<void> {
   });
 }
 
-async function loopbackForwarded(n: number, runs: number): Promise<StoreBenchRow> {
+async function loopbackForwarded(n: number, runs: number): Promise<BenchRow> {
   const ks = keys(n);
   const rates: number[] = [];
   for (let r = 0; r < runs; r++) {
@@ -143,7 +124,7 @@ async function loopbackForwarded(n: number, runs: number): Promise<StoreBenchRow
   return { bench: 'store', case: 'clone put, forwarded over loopback TCP, until applied and replicated back', ops: n, opsPerSec: stat(rates) };
 }
 
-async function convergence(entries: number, runs: number): Promise<StoreBenchRow[]> {
+async function convergence(entries: number, runs: number): Promise<BenchRow[]> {
   const attach: number[] = [];
   const latency: number[] = [];
   for (let r = 0; r < runs; r++) {
@@ -177,10 +158,10 @@ async function convergence(entries: number, runs: number): Promise<StoreBenchRow
   ];
 }
 
-export async function runStoreBench(options: { ops?: number; runs?: number } = {}): Promise<StoreBenchRow[]> {
+export async function runStoreBench(options: { ops?: number; runs?: number } = {}): Promise<BenchRow[]> {
   const n = options.ops ?? 50_000;
   const runs = options.runs ?? 5;
-  const rows: StoreBenchRow[] = [];
+  const rows: BenchRow[] = [];
   const memory = (): StoreBackend => new MemoryBackend();
   rows.push(throughput('master put, memory backend, no clone', n, runs, masterPuts(n, memory, false)));
   rows.push(throughput('master put, memory backend, 1 clone (in-memory network)', n, runs, masterPuts(n, memory, true)));

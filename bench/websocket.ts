@@ -13,34 +13,13 @@ import { asZeekMessage, integer, makeEvent, str, type Data } from '../modern/dat
 import type { ParticipantHandle } from '../modern/hub.ts';
 import { LocalHub } from '../modern/local-hub.ts';
 import { WebSocketClient, WebSocketServer, type WebSocketServerOptions } from '../modern/websocket/index.ts';
+import { fmtStat, stat, type BenchRow } from './common.ts';
 
-export interface Stat {
-  median: number;
-  min: number;
-  max: number;
-}
-
-export interface WebSocketBenchRow {
-  bench: 'websocket';
-  case: string;
-  /** One-way rows: events per second. */
-  eventsPerSec?: Stat;
-  /** Latency rows: target rate and round-trip percentiles in microseconds. */
-  rate?: number;
-  p50us?: Stat;
-  p90us?: Stat;
-  p99us?: Stat;
-  events: number;
-}
+export type { BenchRow as WebSocketBenchRow, Stat } from './common.ts';
 
 const TLS_DIR = new URL('../fixtures/broker/tls/', import.meta.url).pathname;
 const WINDOW = 2000;
 const EVENT: Data = makeEvent('event_1', [integer(42), str('test')]);
-
-function stat(samples: number[]): Stat {
-  const s = [...samples].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -149,10 +128,10 @@ async function roundTrips(rate: number, n: number): Promise<number[]> {
   }
 }
 
-export async function runWebSocketBench(options: { events?: number; runs?: number } = {}): Promise<WebSocketBenchRow[]> {
+export async function runWebSocketBench(options: { events?: number; runs?: number } = {}): Promise<BenchRow[]> {
   const n = options.events ?? 100_000;
   const runs = options.runs ?? 5;
-  const rows: WebSocketBenchRow[] = [];
+  const rows: BenchRow[] = [];
   const cases: [string, OneWay, boolean][] = [
     ['one-way WS client → server → hub participant', 'ws→hub', false],
     ['one-way hub participant → server → WS client', 'hub→ws', false],
@@ -163,7 +142,7 @@ export async function runWebSocketBench(options: { events?: number; runs?: numbe
     await oneWay(kind, Math.min(n, 5000), tls);
     const rates: number[] = [];
     for (let i = 0; i < runs; i++) rates.push(await oneWay(kind, n, tls));
-    rows.push({ bench: 'websocket', case: name, events: n, eventsPerSec: stat(rates) });
+    rows.push({ bench: 'websocket', case: name, events: n, eventsPerSec: stat(rates), runs });
   }
   for (const rate of [1000, 10_000]) {
     const count = rate; // one second of traffic per run
@@ -177,13 +156,9 @@ export async function runWebSocketBench(options: { events?: number; runs?: numbe
       p90.push(percentile(s, 90));
       p99.push(percentile(s, 99));
     }
-    rows.push({ bench: 'websocket', case: `round trip WS client → hub echo → WS client at ${rate}/s`, events: count, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99) });
+    rows.push({ bench: 'websocket', case: `round trip WS client → hub echo → WS client at ${rate}/s`, events: count, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99), runs });
   }
   return rows;
-}
-
-function fmt(s: Stat, digits = 0): string {
-  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}..${s.max.toFixed(digits)}]`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -196,7 +171,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rows = await runWebSocketBench({ ...(events ? { events } : {}), ...(runs ? { runs } : {}) });
   console.log('WebSocket JSON v1 over loopback, event [1, 1, ["event_1", [42, "test"]]], median of runs [min..max]');
   for (const r of rows) {
-    if (r.eventsPerSec) console.log(`${r.case.padEnd(58)} ${fmt(r.eventsPerSec).padStart(30)} events/s`);
-    else console.log(`${r.case.padEnd(58)} p50 ${fmt(r.p50us!)} µs  p90 ${fmt(r.p90us!)} µs  p99 ${fmt(r.p99us!)} µs`);
+    if (r.eventsPerSec) console.log(`${r.case.padEnd(58)} ${fmtStat(r.eventsPerSec).padStart(30)} events/s`);
+    else console.log(`${r.case.padEnd(58)} p50 ${fmtStat(r.p50us)} µs  p90 ${fmtStat(r.p90us)} µs  p99 ${fmtStat(r.p99us)} µs`);
   }
 }

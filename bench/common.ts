@@ -1,0 +1,154 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+// What every benchmark returns: rows of one shape, so bench/run.ts can print them in one table and
+// write them as JSON. A row names what it measures (`bench` + `case`) and carries one or more
+// figures, each the median of several runs with the smallest and largest run.
+
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface BenchRow {
+  /** Which benchmark produced the row (legacy-codec, broker-peering, raw-pipe, bridge, scale ...). */
+  bench: string;
+  /** What the row measures, in words. */
+  case: string;
+  mode?: 'plain' | 'tls';
+  /** Units of work per run. */
+  events?: number;
+  bytes?: number;
+  ops?: number;
+  peers?: number;
+  /** Throughput figures. */
+  eventsPerSec?: Stat;
+  mbPerSec?: Stat;
+  opsPerSec?: Stat;
+  handshakesPerSec?: Stat;
+  /** Latency rows: the offered rate (events/s) and round-trip (or one-way) percentiles in µs. */
+  rate?: number;
+  p50us?: Stat;
+  p90us?: Stat;
+  p99us?: Stat;
+  /** Milliseconds per run (latency of a single operation). */
+  ms?: Stat;
+  /** Resident memory per peer (RSS delta / peers after GC), KiB. */
+  kibPerPeer?: Stat;
+  /** Memory growth over a steady run, % of the starting RSS. */
+  growthPct?: Stat;
+  /** Events lost / peers dropped in any run (must be 0). */
+  lost?: number;
+  /** Runs behind each Stat. */
+  runs?: number;
+  /** Anything the figures alone do not say (e.g. how far a scale run got and why). */
+  note?: string;
+}
+
+export function stat(samples: readonly number[]): Stat {
+  if (samples.length === 0) return { median: NaN, min: NaN, max: NaN };
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+/** p in [0, 1] of ascending samples. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+let gcFn: (() => void) | undefined;
+
+/** A full garbage collection now (exposed at runtime: `npm run bench` cannot pass --expose-gc). */
+export function forceGc(): void {
+  if (gcFn === undefined) {
+    setFlagsFromString('--expose-gc');
+    gcFn = runInNewContext('gc') as () => void;
+  }
+  gcFn();
+}
+
+export interface TimedCase {
+  name: string;
+  /** Events and bytes one call of `fn` processes. */
+  events: number;
+  bytes: number;
+  fn: () => void;
+}
+
+export interface TimedResult {
+  name: string;
+  events: number;
+  bytes: number;
+  eventsPerSec: Stat;
+  mbPerSec: Stat;
+  runs: number;
+}
+
+/**
+ * Times in-process cases round-robin (case A run 1, case B run 1, ..., case A run 2 ...), after
+ * `warmup` untimed rounds: on a shared machine a burst of other load then hits every case alike,
+ * so ratios between cases measured in the same run stay meaningful.
+ */
+export function timeInterleaved(cases: readonly TimedCase[], runs: number, warmup = 2, minMs = 200): TimedResult[] {
+  for (let i = 0; i < warmup; i++) for (const c of cases) c.fn();
+  const seconds = cases.map((): number[] => []);
+  for (let r = 0; r < runs; r++) {
+    cases.forEach((c, i) => {
+      // A run repeats the case for at least minMs, so it reaches its steady state (heap sizing,
+      // JIT) whatever ran just before it; the time is per call of fn.
+      let calls = 0;
+      const t0 = process.hrtime.bigint();
+      let elapsed = 0;
+      do {
+        c.fn();
+        calls++;
+        elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+      } while (elapsed * 1000 < minMs);
+      seconds[i]!.push(elapsed / calls);
+    });
+  }
+  return cases.map((c, i) => {
+    const st = stat(seconds[i]!);
+    // The fastest run is the highest rate.
+    const rate = (amount: number): Stat => ({ median: amount / st.median, min: amount / st.max, max: amount / st.min });
+    return { name: c.name, events: c.events, bytes: c.bytes, eventsPerSec: rate(c.events), mbPerSec: rate(c.bytes / 1e6), runs };
+  });
+}
+
+/** `--name value` from an argument list. */
+export function argValue(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+export function fmtNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+export function fmtStat(s: Stat | undefined): string {
+  if (s === undefined) return '';
+  return `${fmtNumber(s.median)} [${fmtNumber(s.min)}..${fmtNumber(s.max)}]`;
+}
+
+/** Resolves after every pending I/O callback and timer of this turn ran. */
+export const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until `cond()` holds, checking every `everyMs`; false on timeout. */
+export async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 5): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) return false;
+    await sleep(everyMs);
+  }
+  return true;
+}
