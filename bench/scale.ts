@@ -1,0 +1,484 @@
+// Issue 7 row 6: many legacy peers on one CommunicationFramework listener.
+//
+//   npx tsx bench/scale.ts [--sizes 1000,10000] [--runs N] [--seconds S] [--rate R] [--quick]
+//                          [--heap-snapshot DIR]   (the server's heap with every peer RUNNING)
+//
+// Three processes: this one orchestrates; a server process runs the framework (so its resident
+// memory is only the framework's); a client process opens the connections, speaks the legacy
+// handshake as a Broccoli peer would (VERSION, CAPS, PHASE_DONE) and later sends the events, so
+// the clients' memory is not counted either. Per run and size, fresh processes:
+//
+// * handshakes/s: peers / (last handshake done − first connection accepted), as the server sees it;
+// * KiB per peer: (RSS with every peer RUNNING − RSS before the first connection) / peers, both
+//   after a full GC in the server;
+// * then (on the last run of the largest size) every peer sends `scale_ping(client, seq)` at R
+//   events/s for S seconds: the server counts per client and checks the sequence (nothing lost,
+//   nothing out of order), and its RSS after GC is sampled every window; growth = last − first.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { writeHeapSnapshot } from 'node:v8';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { countVal, eventBody } from '../legacy/codec/builders.ts';
+import { BROCCOLI_CACHE_SIZE, BROCCOLI_CAPS } from '../legacy/codec/constants.ts';
+import { LegacyStreamDecoder } from '../legacy/codec/stream-decoder.ts';
+import { LegacyStreamEncoder } from '../legacy/codec/stream-encoder.ts';
+import { makeVersion } from '../legacy/codec/version.ts';
+import { CommunicationFramework } from '../legacy/framework/framework.ts';
+import { argValue, fmtStat, forceGc, sleep, stat, type BenchRow } from './common.ts';
+
+type Msg = Record<string, unknown> & { id?: number; cmd?: string };
+
+// -- line-delimited JSON between the processes ---------------------------------------------------
+
+function serve(handle: (m: Msg) => Promise<Msg> | Msg): void {
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    const m = JSON.parse(line) as Msg;
+    void Promise.resolve(handle(m)).then(
+      (reply) => process.stdout.write(`${JSON.stringify({ ...reply, id: m.id })}\n`),
+      (err: Error) => process.stdout.write(`${JSON.stringify({ error: err.message, id: m.id })}\n`),
+    );
+  });
+  lines.on('close', () => process.exit(0));
+}
+
+class Child {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (m: Msg) => void>();
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly proc: ChildProcess) {
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const m = JSON.parse(line) as Msg;
+      const w = this.waiting.get(m.id ?? -1);
+      this.waiting.delete(m.id ?? -1);
+      w?.(m);
+    });
+    this.exited = new Promise((r) => proc.once('exit', r));
+    void this.exited.then((code) => {
+      for (const w of this.waiting.values()) w({ error: `process exited with ${code}` });
+      this.waiting.clear();
+    });
+  }
+
+  call(m: Msg): Promise<Msg> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (reply) => (reply.error !== undefined ? reject(new Error(String(reply.error))) : resolve(reply)));
+      this.proc.stdin!.write(`${JSON.stringify({ ...m, id })}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.proc.stdin!.end();
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
+function startRole(role: 'server' | 'clients'): Child {
+  const file = fileURLToPath(import.meta.url);
+  return new Child(spawn(process.execPath, ['--import', 'tsx', file, `--${role}`], { stdio: ['pipe', 'pipe', 'inherit'] }));
+}
+
+function memory(): { rss: number; heap: number; external: number; cpuMs: number } {
+  forceGc();
+  forceGc();
+  const m = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return { rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+// -- the server process: one CommunicationFramework listener --------------------------------------
+
+async function serverRole(): Promise<void> {
+  const fw = new CommunicationFramework({
+    config: {
+      listen_interface: '127.0.0.1',
+      listen_port: 0,
+      max_peers: 1_000_000,
+      send_peer_description: true,
+      nodes: { sensors: { host: '127.0.0.1', accept_input: true } },
+    },
+  });
+  let firstAccept = 0;
+  let lastHandshake = 0;
+  let handshaken = 0;
+  let closed = 0;
+  let expect: { n: number; done: (m: Msg) => void } | undefined;
+  let received = 0;
+  let outOfOrder = 0;
+  let perClient = new Int32Array(0);
+  fw.on('remote_connection_established', () => {
+    if (firstAccept === 0) firstAccept = performance.now();
+  });
+  fw.on('remote_connection_handshake_done', () => {
+    handshaken++;
+    lastHandshake = performance.now();
+    if (expect !== undefined && handshaken >= expect.n) {
+      expect.done({ handshaken, seconds: (lastHandshake - firstAccept) / 1000 });
+      expect = undefined;
+    }
+  });
+  fw.on('remote_connection_closed', () => void closed++);
+  fw.on('remote_event', (e) => {
+    const c = e.args[0];
+    const s = e.args[1];
+    if (e.name !== 'scale_ping' || c?.kind !== 'count' || s?.kind !== 'count') return;
+    const client = Number(c.value);
+    if (client >= perClient.length) {
+      const grown = new Int32Array(Math.max(client + 1, perClient.length * 2));
+      grown.set(perClient);
+      perClient = grown;
+    }
+    // Each client numbers its events from 0: the next one must be exactly the count so far.
+    if (Number(s.value) !== perClient[client]) outOfOrder++;
+    perClient[client]!++;
+    received++;
+  });
+  await fw.start();
+  const port = fw.listening()[0]!.port;
+  serve(async (m) => {
+    switch (m.cmd) {
+      case 'port':
+        return { port };
+      case 'memory':
+        return memory();
+      case 'snapshot':
+        // Diagnosis: `--heap-snapshot DIR` on the orchestrator writes one with every peer RUNNING.
+        return { file: writeHeapSnapshot(`${String(m.dir)}/scale-${process.pid}.heapsnapshot`) };
+      case 'expect':
+        if (handshaken >= Number(m.n)) return { handshaken, seconds: (lastHandshake - firstAccept) / 1000 };
+        return new Promise<Msg>((done) => (expect = { n: Number(m.n), done }));
+      case 'counts':
+        return { received, outOfOrder, perClient: Array.from(perClient.subarray(0, Number(m.clients))), handshaken, closed, sessions: fw.sessions.size };
+      case 'stop':
+        await fw.stop();
+        return {};
+      default:
+        throw new Error(`unknown command ${String(m.cmd)}`);
+    }
+  });
+}
+
+// -- the client process: N Broccoli-like peers ---------------------------------------------------
+
+const CLIENT_FORMAT = { pid64: false, newCacheStrategy: false, caching: false };
+
+/** VERSION + CAPS + PHASE_DONE, as a Broccoli peer opens. */
+function openingBytes(): Uint8Array {
+  const enc = new LegacyStreamEncoder({ serial: { format: CLIENT_FORMAT }, noPartial: true });
+  const parts = [
+    enc.encode(makeVersion({ cacheSize: BROCCOLI_CACHE_SIZE })),
+    enc.encode({ type: 'CAPS', flags: BROCCOLI_CAPS, reserved: [0, 0] }),
+    enc.encode({ type: 'PHASE_DONE' }),
+  ];
+  return Buffer.concat(parts);
+}
+
+/** The wire bytes of scale_ping(client, seq), with the offsets of the two u64 payloads to patch. */
+function eventTemplate(): { bytes: Buffer; clientAt: number; seqAt: number } {
+  const enc = new LegacyStreamEncoder({ serial: { format: CLIENT_FORMAT }, noPartial: true });
+  const bytes = Buffer.from(enc.encode({ type: 'SERIAL', body: eventBody('scale_ping', [countVal(0x5a5a5a01), countVal(0x5a5a5a02)], 1_700_000_000) }));
+  const clientAt = bytes.indexOf(Buffer.from([0, 0, 0, 0, 0x5a, 0x5a, 0x5a, 0x01]));
+  const seqAt = bytes.indexOf(Buffer.from([0, 0, 0, 0, 0x5a, 0x5a, 0x5a, 0x02]));
+  if (clientAt < 0 || seqAt < 0) throw new Error('cannot find the event arguments in their encoding');
+  return { bytes, clientAt: clientAt + 4, seqAt: seqAt + 4 };
+}
+
+interface Peer {
+  index: number;
+  socket: net.Socket;
+  decoder: LegacyStreamDecoder | undefined;
+  running: boolean;
+  sent: number;
+  closed: boolean;
+}
+
+function clientsRole(): void {
+  const peers: Peer[] = [];
+  const opening = openingBytes();
+  const tmpl = eventTemplate();
+  let failed = 0;
+  let lastError = '';
+
+  function open(port: number, onRunning: () => void, onFail: () => void): Peer {
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    const p: Peer = { index: peers.length, socket, decoder: new LegacyStreamDecoder(), running: false, sent: 0, closed: false };
+    socket.on('connect', () => socket.write(opening));
+    socket.on('data', (b: Buffer) => {
+      const d = p.decoder;
+      if (d === undefined) return;
+      d.push(b);
+      for (let m = d.next(); m !== undefined; m = d.next()) {
+        if (m.type === 'PHASE_DONE') {
+          // The server's PHASE_DONE ends the handshake (no sync, no logs): RUNNING.
+          p.running = true;
+          p.decoder = undefined;
+          onRunning();
+          return;
+        }
+      }
+    });
+    socket.on('error', (e) => {
+      lastError = e.message;
+    });
+    socket.on('close', () => {
+      p.closed = true;
+      if (!p.running) onFail();
+    });
+    return p;
+  }
+
+  serve(async (m) => {
+    switch (m.cmd) {
+      case 'connect': {
+        const n = Number(m.n);
+        const port = Number(m.port);
+        const concurrency = Number(m.concurrency ?? 256);
+        const t0 = performance.now();
+        let started = 0;
+        let done = 0;
+        await new Promise<void>((resolve) => {
+          const next = (): void => {
+            while (started < n && started - done < concurrency) {
+              started++;
+              const settle = (): void => {
+                done++;
+                if (done === n) resolve();
+                else next();
+              };
+              peers.push(
+                open(port, settle, () => {
+                  failed++;
+                  settle();
+                }),
+              );
+            }
+          };
+          next();
+        });
+        return { running: peers.filter((p) => p.running).length, failed, lastError, seconds: (performance.now() - t0) / 1000 };
+      }
+      case 'send': {
+        // Round-robin over the peers so that at any moment every peer has sent its share of
+        // rate × elapsed events; the timer only decides how often the share is topped up.
+        const rate = Number(m.rate);
+        const seconds = Number(m.seconds);
+        const live = peers.filter((p) => p.running && !p.closed);
+        const total = Math.round(live.length * rate * seconds);
+        let sent = 0;
+        let writesFailed = 0;
+        const cpu0 = (process.cpuUsage().user + process.cpuUsage().system) / 1000;
+        const t0 = performance.now();
+        await new Promise<void>((resolve) => {
+          const timer = setInterval(() => {
+            const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate * live.length));
+            for (; sent < due; sent++) {
+              const i = sent % live.length;
+              const p = live[i]!;
+              if (p.closed) {
+                writesFailed++;
+                continue;
+              }
+              const b = Buffer.from(tmpl.bytes);
+              b.writeUInt32BE(p.index, tmpl.clientAt);
+              b.writeUInt32BE(p.sent++, tmpl.seqAt);
+              p.socket.write(b);
+            }
+            if (sent >= total) {
+              clearInterval(timer);
+              resolve();
+            }
+          }, 5);
+        });
+        return { sent, writesFailed, seconds: (performance.now() - t0) / 1000, perClient: peers.map((p) => p.sent), cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000 - cpu0 };
+      }
+      case 'close':
+        for (const p of peers) p.socket.destroy();
+        await sleep(100);
+        return { closed: peers.length };
+      default:
+        throw new Error(`unknown command ${String(m.cmd)}`);
+    }
+  });
+}
+
+// -- the orchestrator ------------------------------------------------------------------------------
+
+export interface ScaleOptions {
+  sizes?: number[];
+  runs?: number;
+  /** Steady phase: events/s per peer and duration. */
+  rate?: number;
+  seconds?: number;
+  /** Shorter steady phase and fewer handshake runs of the largest size (a smoke run). */
+  quick?: boolean;
+  log?: (line: string) => void;
+  /** Write a heap snapshot of the server with every peer RUNNING into this directory. */
+  heapSnapshotDir?: string;
+}
+
+interface RunResult {
+  handshakesPerSec: number;
+  kibPerPeer: number;
+  heapKibPerPeer: number;
+  running: number;
+  failed: number;
+  lastError: string;
+}
+
+let snapshotDir: string | undefined;
+
+async function handshakeRun(n: number, steady: { rate: number; seconds: number } | undefined, log: (l: string) => void): Promise<{ run: RunResult; steadyRow?: BenchRow }> {
+  const server = startRole('server');
+  const clients = startRole('clients');
+  try {
+    const { port } = await server.call({ cmd: 'port' });
+    const before = await server.call({ cmd: 'memory' });
+    const handshakes = server.call({ cmd: 'expect', n });
+    const connected = await clients.call({ cmd: 'connect', n, port, concurrency: 256 });
+    const running = Number(connected.running);
+    let hs: Msg;
+    if (running === n) hs = await handshakes;
+    else hs = { handshaken: running, seconds: Number(connected.seconds) };
+    const after = await server.call({ cmd: 'memory' });
+    if (snapshotDir !== undefined) log(`  heap snapshot: ${String((await server.call({ cmd: 'snapshot', dir: snapshotDir })).file)}`);
+    const peers = Math.max(1, running);
+    const run: RunResult = {
+      handshakesPerSec: Number(hs.handshaken) / Number(hs.seconds),
+      kibPerPeer: (Number(after.rss) - Number(before.rss)) / peers / 1024,
+      heapKibPerPeer: (Number(after.heap) + Number(after.external) - Number(before.heap) - Number(before.external)) / peers / 1024,
+      running,
+      failed: Number(connected.failed),
+      lastError: String(connected.lastError ?? ''),
+    };
+    log(`  ${n} peers: ${running} running, ${run.failed} failed, ${run.handshakesPerSec.toFixed(0)} handshakes/s, ${run.kibPerPeer.toFixed(1)} KiB RSS/peer (JS heap + buffers ${run.heapKibPerPeer.toFixed(1)})`);
+    if (steady === undefined || running === 0) return { run };
+    return { run, steadyRow: await steadyRun(server, clients, running, steady, log) };
+  } finally {
+    await clients.call({ cmd: 'close' }).catch(() => undefined);
+    await server.call({ cmd: 'stop' }).catch(() => undefined);
+    await Promise.all([clients.stop(), server.stop()]);
+  }
+}
+
+async function steadyRun(server: Child, clients: Child, peers: number, o: { rate: number; seconds: number }, log: (l: string) => void): Promise<BenchRow> {
+  const windows = Math.max(5, Math.min(6, Math.round(o.seconds / 10)));
+  const windowMs = (o.seconds * 1000) / windows;
+  const start = await server.call({ cmd: 'memory' });
+  const startRss = Number(start.rss);
+  const t0 = performance.now();
+  const sending = clients.call({ cmd: 'send', rate: o.rate, seconds: o.seconds });
+  const rates: number[] = [];
+  const growth: number[] = [];
+  let last = 0;
+  let lastAt = performance.now();
+  for (let w = 0; w < windows; w++) {
+    await sleep(windowMs);
+    const c = await server.call({ cmd: 'counts', clients: 0 });
+    const now = performance.now();
+    rates.push((Number(c.received) - last) / ((now - lastAt) / 1000));
+    last = Number(c.received);
+    lastAt = now;
+    const mem = await server.call({ cmd: 'memory' });
+    growth.push((100 * (Number(mem.rss) - startRss)) / startRss);
+    log(`  window ${w + 1}/${windows}: ${rates[w]!.toFixed(0)} events/s received, RSS ${(Number(mem.rss) / 2 ** 20).toFixed(0)} MiB (${growth[w]!.toFixed(1)} %)`);
+  }
+  const sent = await sending;
+  const expected = Number(sent.sent);
+  // Let the tail arrive, then compare per client.
+  let c = await server.call({ cmd: 'counts', clients: peers });
+  const deadline = performance.now() + 15_000;
+  while (Number(c.received) < expected && performance.now() < deadline) {
+    await sleep(200);
+    c = await server.call({ cmd: 'counts', clients: peers });
+  }
+  const perSent = sent.perClient as number[];
+  const perRecv = c.perClient as number[];
+  let short = 0;
+  for (let i = 0; i < perSent.length; i++) short += Math.max(0, perSent[i]! - (perRecv[i] ?? 0));
+  const end = await server.call({ cmd: 'memory' });
+  const elapsed = performance.now() - t0;
+  // CPU share of one core while the events flowed (the GCs of the samples included).
+  const serverCpu = (100 * (Number(end.cpuMs) - Number(start.cpuMs))) / elapsed;
+  const clientCpu = (100 * Number(sent.cpuMs)) / (Number(sent.seconds) * 1000);
+  const endGrowth = (100 * (Number(end.rss) - startRss)) / startRss;
+  const lost = short + Number(c.outOfOrder) + Number(sent.writesFailed) + (peers - Number(c.sessions));
+  return {
+    bench: 'scale',
+    case: `${peers.toLocaleString('en-US')} peers × ${o.rate} events/s for ${o.seconds} s: received events/s per window, RSS growth`,
+    peers,
+    events: expected,
+    eventsPerSec: stat(rates),
+    growthPct: stat(growth),
+    lost,
+    runs: windows,
+    note:
+      `offered ${(expected / Number(sent.seconds)).toFixed(0)} events/s (clients sent for ${Number(sent.seconds).toFixed(1)} s at ${clientCpu.toFixed(0)} % of a core; server ${serverCpu.toFixed(0)} %), ` +
+      `sent ${expected.toLocaleString('en-US')}, received ${Number(c.received).toLocaleString('en-US')}, out of order ${String(c.outOfOrder)}, ` +
+      `peers still connected ${String(c.sessions)}/${peers}; RSS ${(startRss / 2 ** 20).toFixed(0)} → ${(Number(end.rss) / 2 ** 20).toFixed(0)} MiB (${endGrowth.toFixed(1)} %) after GC`,
+  };
+}
+
+export async function runScaleBench(options: ScaleOptions = {}): Promise<BenchRow[]> {
+  const quick = options.quick ?? false;
+  const sizes = options.sizes ?? [1000, 10_000];
+  const runs = options.runs ?? 5;
+  const steady = { rate: options.rate ?? 10, seconds: options.seconds ?? (quick ? 10 : 60) };
+  const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  snapshotDir = options.heapSnapshotDir;
+  const rows: BenchRow[] = [];
+  const largest = Math.max(...sizes);
+  let steadyRow: BenchRow | undefined;
+  for (const n of sizes) {
+    const results: RunResult[] = [];
+    log(`scale: ${n} peers, ${runs} run(s)`);
+    for (let r = 0; r < runs; r++) {
+      const last = r === runs - 1 && n === largest;
+      const got = await handshakeRun(n, last ? steady : undefined, log);
+      results.push(got.run);
+      if (got.steadyRow) steadyRow = got.steadyRow;
+    }
+    const reached = Math.min(...results.map((x) => x.running));
+    const notes: string[] = [`JS heap + buffers ${stat(results.map((x) => x.heapKibPerPeer)).median.toFixed(1)} KiB/peer`];
+    if (reached < n) {
+      const err = results.find((x) => x.lastError !== '')?.lastError;
+      notes.push(`only ${reached.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} peers reached RUNNING${err ? ` (${err})` : ''}`);
+    }
+    rows.push({
+      bench: 'scale',
+      case: `${n.toLocaleString('en-US')} legacy peers connect + handshake on one listener`,
+      peers: n,
+      handshakesPerSec: stat(results.map((x) => x.handshakesPerSec)),
+      kibPerPeer: stat(results.map((x) => x.kibPerPeer)),
+      lost: n - reached,
+      runs,
+      note: notes.join('; '),
+    });
+  }
+  if (steadyRow) rows.push(steadyRow);
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv.includes('--server')) void serverRole();
+  else if (process.argv.includes('--clients')) clientsRole();
+  else {
+    const sizes = argValue(process.argv, '--sizes');
+    const rows = await runScaleBench({
+      quick: process.argv.includes('--quick'),
+      ...(sizes ? { sizes: sizes.split(',').map(Number) } : {}),
+      ...(argValue(process.argv, '--runs') ? { runs: Number(argValue(process.argv, '--runs')) } : {}),
+      ...(argValue(process.argv, '--seconds') ? { seconds: Number(argValue(process.argv, '--seconds')) } : {}),
+      ...(argValue(process.argv, '--rate') ? { rate: Number(argValue(process.argv, '--rate')) } : {}),
+      ...(argValue(process.argv, '--heap-snapshot') ? { heapSnapshotDir: argValue(process.argv, '--heap-snapshot')! } : {}),
+    });
+    for (const r of rows) {
+      const figs = [r.handshakesPerSec && `${fmtStat(r.handshakesPerSec)} handshakes/s`, r.kibPerPeer && `${fmtStat(r.kibPerPeer)} KiB/peer`, r.eventsPerSec && `${fmtStat(r.eventsPerSec)} events/s`, r.growthPct && `growth ${fmtStat(r.growthPct)} %`, `lost ${r.lost ?? 0}`];
+      console.log(`${r.case}\n    ${figs.filter(Boolean).join(', ')}\n    ${r.note ?? ''}`);
+    }
+  }
+}
