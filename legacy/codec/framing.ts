@@ -3,11 +3,15 @@ import { MAX_PHYSICAL_CHUNK, PARTIAL_FLAG } from './constants.ts';
 import { legacyError } from './errors.ts';
 
 // ChunkedIO framing (section 2): u32 BE length with the PARTIAL flag in bit 31, then the payload.
-// The reader is incremental: bytes may arrive split at any boundary; it copies them into one
-// reused buffer and hands out views of whole logical chunks (PARTIAL pieces reassembled).
+// The reader is incremental: bytes may arrive split at any boundary. While nothing is pending it
+// reads straight from the pushed bytes (no copy: a socket read usually holds whole chunks); only
+// an incomplete tail is copied into a buffer of its own, sized to it, and that buffer is dropped
+// once drained, so an idle connection holds no buffer at all. Chunks are handed out as views of
+// whole logical chunks (PARTIAL pieces reassembled).
 
 const PARTIAL = PARTIAL_FLAG;
 const NOT_PARTIAL = ~PARTIAL_FLAG;
+const EMPTY = new Uint8Array(0);
 
 export interface ChunkReaderLimits {
   maxChunkSize: number;
@@ -15,7 +19,9 @@ export interface ChunkReaderLimits {
 }
 
 export class ChunkReader {
-  private buf: Uint8Array;
+  /** The pushed bytes being read (borrowed), or our own copy of an incomplete tail (owned). */
+  private buf: Uint8Array = EMPTY;
+  private owned = false;
   private start = 0;
   private end = 0;
   /** Stream offset of buf[0]. */
@@ -29,49 +35,75 @@ export class ChunkReader {
   /** Bytes on the wire (prefixes included) of the chunk last returned. */
   wireLength = 0;
 
-  constructor(
-    private readonly limits: ChunkReaderLimits,
-    initialSize = 4096,
-  ) {
-    this.buf = new Uint8Array(initialSize);
-  }
+  constructor(private readonly limits: ChunkReaderLimits) {}
 
   /** Bytes received but not yet returned as (part of) a chunk. */
   get pending(): number {
     return this.end - this.start + this.assembled;
   }
 
+  /**
+   * Queue bytes. They are read in place until next() runs out of complete chunks (then any
+   * incomplete rest is copied), so do not modify them before draining next().
+   */
   push(bytes: Uint8Array): void {
     const n = bytes.length;
     if (n === 0) return;
     if (this.start === this.end) {
-      this.base += this.start;
-      this.start = this.end = 0;
-    }
-    if (this.end + n > this.buf.length) {
-      const live = this.end - this.start;
-      if (live + n > this.buf.length) {
-        let size = this.buf.length * 2;
-        while (size < live + n) size *= 2;
-        const next = new Uint8Array(size);
-        next.set(this.buf.subarray(this.start, this.end));
-        this.buf = next;
-      } else {
-        this.buf.copyWithin(0, this.start, this.end);
-      }
-      this.base += this.start;
-      this.end = live;
+      this.base += this.end;
+      this.buf = bytes;
+      this.owned = false;
       this.start = 0;
+      this.end = n;
+      return;
     }
+    const live = this.end - this.start;
+    if (!this.owned || live + n > this.buf.length) {
+      let size = Math.max(256, this.buf.length);
+      while (size < live + n) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(this.start, this.end));
+      this.buf = next;
+      this.owned = true;
+    } else if (this.end + n > this.buf.length) {
+      this.buf.copyWithin(0, this.start, this.end);
+    } else {
+      this.buf.set(bytes, this.end);
+      this.end += n;
+      return;
+    }
+    this.base += this.start;
+    this.start = 0;
+    this.end = live;
     this.buf.set(bytes, this.end);
     this.end += n;
+  }
+
+  /** Out of complete chunks: keep no reference to the caller's bytes and no empty buffer. */
+  private settle(): undefined {
+    const live = this.end - this.start;
+    if (live === 0) {
+      this.base += this.end;
+      this.buf = EMPTY;
+      this.owned = false;
+      this.start = this.end = 0;
+    } else if (!this.owned) {
+      const copy = new Uint8Array(Math.max(256, live * 2));
+      copy.set(this.buf.subarray(this.start, this.end));
+      this.base += this.start;
+      this.buf = copy;
+      this.owned = true;
+      this.start = 0;
+      this.end = live;
+    }
+    return undefined;
   }
 
   /** The next complete logical chunk as a view (valid until the next push), or undefined. */
   next(): Uint8Array | undefined {
     for (;;) {
       const avail = this.end - this.start;
-      if (avail < 4) return undefined;
+      if (avail < 4) return this.settle();
       const b = this.buf;
       const s = this.start;
       const word = ((b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!) >>> 0;
@@ -85,7 +117,7 @@ export class ChunkReader {
           offset: at,
         });
       }
-      if (avail < 4 + len) return undefined;
+      if (avail < 4 + len) return this.settle();
       const payload = b.subarray(s + 4, s + 4 + len);
       this.start = s + 4 + len;
       if (!partial && this.assembly === undefined) {

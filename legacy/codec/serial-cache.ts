@@ -83,8 +83,9 @@ interface Index<K> {
  * entry, no rehash churn from the constant add/evict traffic.
  */
 class PidIndex implements Index<number> {
-  private buckets: (Node<number> | null)[] = new Array<Node<number> | null>(1024).fill(null);
-  private mask = 1023;
+  // Starts small and doubles: a peer that never caches (NO_CACHING, Broccoli) costs nothing here.
+  private buckets: (Node<number> | null)[] = new Array<Node<number> | null>(16).fill(null);
+  private mask = 15;
   size = 0;
 
   get(pid: number): Node<number> | undefined {

@@ -40,6 +40,8 @@ const valBody = readValBody;
 const STYPE_OF = new Map(Object.entries(VAL_STYPE));
 const TAGS = TYPE_TAGS;
 
+const NO_INPUT = new ByteReader(new Uint8Array(0));
+
 /** Marks a value whose body is still being read (a reference to it would be a cycle). */
 const PENDING: object = Object.freeze({ pending: true });
 
@@ -53,7 +55,7 @@ export class SerialDecoder {
   typeByName: ((name: string) => FullType | undefined) | undefined;
   readonly limits: LegacyLimits;
   /** The reader of the payload being decoded (valid during decode()). */
-  r: ByteReader = new ByteReader(new Uint8Array(0));
+  r: ByteReader = NO_INPUT;
   private depth = 0;
   /** Deepest nesting reached (for the depth of interned type subtrees). */
   private deepest = 0;

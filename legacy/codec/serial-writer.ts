@@ -53,6 +53,9 @@ const subnetWords = parseSubnet;
 const STYPE_OF = new Map(Object.entries(VAL_STYPE));
 const TYPE_STYPE_OF = new Map(Object.entries(TYPE_STYPE));
 
+/** Placeholder until encode() is given the caller's writer. */
+const NO_OUTPUT = new ByteWriter(16);
+
 function invalid(message: string, field: string): never {
   throw legacyError('invalid_value', message, { field });
 }
@@ -64,7 +67,7 @@ function invalid(message: string, field: string): never {
 export class SerialEncoder {
   format: SerialWriteFormat;
   readonly cache: SenderCache;
-  private w = new ByteWriter(16);
+  private w = NO_OUTPUT;
 
   constructor(options: SerialEncoderOptions = {}) {
     this.format = { pid64: false, newCacheStrategy: false, caching: true, ...options.format };

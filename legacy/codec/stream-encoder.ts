@@ -10,6 +10,9 @@ import { SerialEncoder, type SerialEncoderOptions } from './serial-writer.ts';
 // switches every later chunk (headers included) to the compressed format; the COMPRESS header
 // itself goes out plain.
 
+const SCRATCH_ARGS = new ByteWriter(1024);
+const SCRATCH_OUT = new ByteWriter(1024);
+
 export interface StreamEncoderOptions {
   serial?: SerialEncoderOptions;
   /** Never split chunks with PARTIAL: required towards Broccoli, and what Bro does over TLS. */
@@ -27,8 +30,10 @@ export class LegacyStreamEncoder {
   private readonly maxPiece: number;
   private deflater: ChunkDeflater | undefined;
   private readonly header = new Uint8Array(8);
-  private readonly args = new ByteWriter(1024);
-  private readonly out = new ByteWriter(1024);
+  // Scratch writers shared by every encoder (encoding is synchronous and never re-entered), so
+  // thousands of connections do not each keep their own.
+  private readonly args = SCRATCH_ARGS;
+  private readonly out = SCRATCH_OUT;
 
   constructor(options: StreamEncoderOptions = {}) {
     this.serial = new SerialEncoder(options.serial);

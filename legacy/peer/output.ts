@@ -8,7 +8,8 @@ import type { LegacyStreamEncoder } from '../codec/stream-encoder.ts';
 // syscall per message.
 
 export class OutputQueue {
-  private readonly w = new ByteWriter(4096);
+  // Small to start (an idle connection keeps it); it doubles as a burst needs.
+  private readonly w = new ByteWriter(256);
   private scheduled = false;
   private overflowing = false;
 
