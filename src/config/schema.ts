@@ -1,0 +1,115 @@
+// The daemon's configuration: one zod schema composing the sections each part defines —
+// `legacy` (Bro's Communication:: options and nodes table), `broker` (Zeek's Broker:: endpoint
+// options plus what to listen on and whom to peer with), `websocket` (Cluster::listen_websocket's
+// options plus outbound connections to a Zeek 8 WebSocket API), the translation sections `types`,
+// `routing`, `logs`, the `cluster` layout, the synchronized-state `state` store, and the bridge's
+// own `node`, logs and `status` listener. Every section has defaults; `{}` is a valid config.
+import { z } from 'zod';
+import { legacyConfigSchema } from '../../legacy/config/index.ts';
+import { clusterLayoutSchema } from '../../modern/cluster/index.ts';
+import { EndpointOptionsSchema } from '../../modern/endpoint/index.ts';
+import { WebSocketClientOptionsSchema, WebSocketServerOptionsSchema } from '../../modern/websocket/options.ts';
+import { translationConfigSchema } from '../translate/translator.ts';
+
+const port = z.number().int().min(0, 'a port is 0-65535 (0 = any free port)').max(65535, 'a port is 0-65535 (0 = any free port)');
+const seconds = z.number().finite().nonnegative();
+
+/** Port of the status / metrics listener: next to Zeek 8's WebSocket 27759, below zeekctl's 27760+. */
+export const DEFAULT_STATUS_PORT = 27758;
+/** Name of the Broker master store holding legacy &synchronized state. */
+export const DEFAULT_STATE_STORE = 'comm-bridge/legacy-state';
+
+/** One Broker::peer the bridge keeps up. */
+export const brokerPeerSchema = z.strictObject({
+  address: z.string().min(1),
+  /** Default: `default_port`. */
+  port: port.optional(),
+  /** Seconds between attempts; default `default_connect_retry`, 0 = a single attempt. */
+  retry: seconds.optional(),
+});
+
+/** Zeek's Broker:: options (EndpointOptionsSchema), plus listen on/off and the peers to dial. */
+export const brokerSectionSchema = EndpointOptionsSchema.extend({
+  /** Broker::listen(default_listen_address, default_port, default_listen_retry) at start. */
+  listen: z.boolean().default(true),
+  default_listen_address: z.string().default('127.0.0.1'),
+  peers: z.array(brokerPeerSchema).default([]),
+});
+
+/** Cluster::WebSocketServerOptions plus listen on/off and outbound clients (to a Zeek 8 `Cluster::listen_websocket`). */
+export const websocketSectionSchema = WebSocketServerOptionsSchema.extend({
+  listen: z.boolean().default(true),
+  /** Connections the bridge opens to other WebSocket servers; `subscriptions` default to the routing's topics. */
+  clients: z.array(WebSocketClientOptionsSchema).default([]),
+});
+
+export const statusSectionSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  address: z.string().min(1).default('127.0.0.1'),
+  port: port.default(DEFAULT_STATUS_PORT),
+});
+
+export const stateSectionSchema = z.strictObject({
+  /** Keep legacy &synchronized state in a Broker master store on the bridge's endpoint. */
+  enabled: z.boolean().default(true),
+  /** The store's name: Broker clones attach to it by name (`Broker::create_clone`). */
+  store: z.string().min(1).default(DEFAULT_STATE_STORE),
+  /** Declared legacy types of globals (Zeek syntax), for values written on the Broker side. */
+  globals: z.record(z.string().min(1), z.string().min(1)).default({}),
+});
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The `legacy` section, listening on loopback unless listen_interface says otherwise (Bro's default is 0.0.0.0). */
+export const legacySectionSchema = z.preprocess(
+  (v) => (v === undefined ? { listen_interface: '127.0.0.1' } : isObject(v) && !('listen_interface' in v) ? { ...v, listen_interface: '127.0.0.1' } : v),
+  legacyConfigSchema,
+);
+
+const CLUSTER_ROLES_FOR_LEGACY = new Set(['WORKER', 'PROXY']);
+
+export const bridgeConfigSchema = z
+  .strictObject({
+    /** The bridge's name: cluster.log / broker.log lines, the status output. */
+    node: z.string().min(1).default('comm-bridge'),
+    /** Where communication.log, cluster.log, broker.log and legacy remote logs go. */
+    log_dir: z.string().min(1).default('.'),
+    /** Zeek TSV, or JSON lines (LogAscii::use_json); applies to every log. */
+    log_format: z.enum(['ascii', 'json']).default('ascii'),
+    log_timezone: z.enum(['local', 'utc']).default('local'),
+    status: statusSectionSchema.default(statusSectionSchema.parse({})),
+    legacy: legacySectionSchema,
+    broker: brokerSectionSchema.default(brokerSectionSchema.parse({})),
+    websocket: websocketSectionSchema.default(websocketSectionSchema.parse({})),
+    ...translationConfigSchema.shape,
+    cluster: clusterLayoutSchema.default(clusterLayoutSchema.parse({})),
+    state: stateSectionSchema.default(stateSectionSchema.parse({})),
+  })
+  .superRefine((c, ctx) => {
+    if (c.routing.forward_remote_events && c.legacy.forward_remote_events) {
+      ctx.addIssue({ code: 'custom', path: ['routing', 'forward_remote_events'], message: 'set forward_remote_events in routing or in legacy, not both (events would be forwarded twice)' });
+    }
+    // A legacy node that plays a cluster role gets its own Broker endpoint, which dials the layout's
+    // peers for its role (manager, proxies, loggers): it must be a dialling role, and they need ports.
+    for (const name of Object.keys(c.legacy.nodes)) {
+      const n = c.cluster.nodes[name];
+      if (n === undefined) continue;
+      if (!CLUSTER_ROLES_FOR_LEGACY.has(n.node_type)) {
+        ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', name, 'node_type'], message: `legacy node "${name}" can play WORKER or PROXY through the bridge, not ${n.node_type}` });
+      }
+    }
+    for (const [name, n] of Object.entries(c.cluster.nodes)) {
+      if (c.legacy.nodes[name] === undefined || n.manager === undefined) continue;
+      const m = c.cluster.nodes[n.manager];
+      if (m !== undefined && m.p === 0) {
+        ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', n.manager, 'p'], message: `legacy node "${name}" peers with its manager "${n.manager}", which needs a port` });
+      }
+    }
+  });
+
+export type BridgeConfigInput = z.input<typeof bridgeConfigSchema>;
+export type BridgeConfig = z.output<typeof bridgeConfigSchema>;
+export type BrokerSection = BridgeConfig['broker'];
+export type WebSocketSection = BridgeConfig['websocket'];
+export type StatusSection = BridgeConfig['status'];
+export type StateSection = BridgeConfig['state'];
