@@ -61,10 +61,9 @@ export const stateSectionSchema = z.strictObject({
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The `legacy` section, listening on loopback unless listen_interface says otherwise (Bro's default is 0.0.0.0). */
-export const legacySectionSchema = z.preprocess(
-  (v) => (v === undefined ? { listen_interface: '127.0.0.1' } : isObject(v) && !('listen_interface' in v) ? { ...v, listen_interface: '127.0.0.1' } : v),
-  legacyConfigSchema,
-);
+export const legacySectionSchema = z
+  .preprocess((v) => (isObject(v) && !('listen_interface' in v) ? { ...v, listen_interface: '127.0.0.1' } : v), legacyConfigSchema)
+  .default(() => legacyConfigSchema.parse({ listen_interface: '127.0.0.1' }));
 
 const CLUSTER_ROLES_FOR_LEGACY = new Set(['WORKER', 'PROXY']);
 

@@ -130,14 +130,14 @@ test('broping-record over the WebSocket API: record arguments both ways (timesta
     assert.ok(rec.kind === 'record');
     if (rec.kind !== 'record') return;
     const src = rec.fields[1] as BroVal & { value: number };
-    assert.equal(g.event.args, [vector([count(i), timestamp(jsonMs(secondsToNs(src.value, 'src')))])]);
+    assert.equal(g.event.args, [vector([count(i), timestamp(jsonMs(BigInt(secondsToNs(src.value, 'src'))))])]);
   });
   const pongs = bridgeEvents(r.replies);
   pongs.forEach((line, i) => {
     const rec = pings[i]!.args[0]!;
     if (rec.kind !== 'record') return;
     const src = rec.fields[1] as BroVal & { value: number };
-    const srcBack = nsToSeconds(jsonMs(secondsToNs(src.value, 'src')));
+    const srcBack = nsToSeconds(jsonMs(BigInt(secondsToNs(src.value, 'src'))));
     assert.is(line, `event pong([seq=count:${i}, src_time=time:${srcBack}, dst_time=time:${nsToSeconds(jsonMs(DST_NS(0)))}])`);
   });
   const ws = t.bridge.translator.peers.list().find((p) => p.protocol === 'websocket')!;
