@@ -15,7 +15,7 @@ export { SerialDecoder, type SerialDecoderOptions, type SerialFormat } from './s
 export { SerialEncoder, type SerialEncoderOptions, type SerialWriteFormat } from './serial-writer.ts';
 export { ReceiverCache, SenderCache } from './serial-cache.ts';
 export { LegacyStreamDecoder, type MessageWireInfo, type StreamDecoderOptions } from './stream-decoder.ts';
-export { LegacyStreamEncoder, type StreamEncoderOptions } from './stream-encoder.ts';
+export { LegacyStreamEncoder, SharedSerial, type StreamEncoderOptions } from './stream-encoder.ts';
 export { checkVersion, makeVersion } from './version.ts';
 export { sniffPidWidth } from './pid-width.ts';
 export { ConnectionPhases, type Phase } from './phase-model.ts';

@@ -53,6 +53,9 @@ const subnetWords = parseSubnet;
 const STYPE_OF = new Map(Object.entries(VAL_STYPE));
 const TYPE_STYPE_OF = new Map(Object.entries(TYPE_STYPE));
 
+/** See typeMemo(). */
+const TYPE_MEMOS: WeakMap<FullType, Uint8Array>[] = [new WeakMap(), new WeakMap(), new WeakMap(), new WeakMap()];
+
 /** Placeholder until encode() is given the caller's writer. */
 const NO_OUTPUT = new ByteWriter(16);
 
@@ -184,12 +187,11 @@ export class SerialEncoder {
 
   /**
    * Serialized bytes of types already written without caching, per format (pid width and stable
-   * bit change them). Valid because sent objects must not be mutated (model.ts).
+   * bit change them). Valid because sent objects must not be mutated (model.ts); shared by every
+   * encoder, since the bytes depend on nothing else.
    */
-  private readonly memos: WeakMap<FullType, Uint8Array>[] = [new WeakMap(), new WeakMap(), new WeakMap(), new WeakMap()];
-
   private typeMemo(): WeakMap<FullType, Uint8Array> {
-    return this.memos[(this.format.pid64 ? 1 : 0) | (this.format.newCacheStrategy ? 2 : 0)]!;
+    return TYPE_MEMOS[(this.format.pid64 ? 1 : 0) | (this.format.newCacheStrategy ? 2 : 0)]!;
   }
 
   private typeBody(t: FullType, w: ByteWriter): void {

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../src/core/clock.ts';
 import { BridgeError } from '../../src/core/errors.ts';
 import type { Transport } from '../../src/core/transport.ts';
 import { eventBody } from '../codec/builders.ts';
+import { SharedSerial } from '../codec/stream-encoder.ts';
 import type { LogCreateWriter, LogEntry } from '../codec/log-codec.ts';
 import type { BroVal } from '../codec/model.ts';
 import type { LegacyLimits } from '../codec/options.ts';
@@ -253,18 +254,20 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
    */
   send_event(name: string, args: BroVal[], options: SendOptions = {}): number {
     const body = eventBody(name, args, options.time ?? this.clock.now() / 1000);
+    // Encoded once per serial format, not once per peer (peers without caching share the bytes).
+    const shared = new SharedSerial(body);
     let n = 0;
     if (options.to !== undefined) {
       for (const id of options.to) {
         const s = this.sessions.get(id);
         if (s === undefined || s.phase !== 'running' || id === options.exceptPeer) continue;
-        if (s.sendEvent(body)) n++;
+        if (s.sendEvent(body, shared)) n++;
       }
       return n;
     }
     for (const s of this.sessions.values()) {
       if (s.phase !== 'running' || s.peer.id === options.exceptPeer || !s.requested.has(name)) continue;
-      if (s.sendEvent(body)) n++;
+      if (s.sendEvent(body, shared)) n++;
     }
     return n;
   }

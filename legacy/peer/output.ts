@@ -1,7 +1,7 @@
 import { ByteWriter } from '../../src/core/bytes.ts';
 import type { Transport } from '../../src/core/transport.ts';
 import type { LegacyMessage } from '../codec/messages.ts';
-import type { LegacyStreamEncoder } from '../codec/stream-encoder.ts';
+import type { LegacyStreamEncoder, SharedSerial } from '../codec/stream-encoder.ts';
 
 // Outgoing messages of one connection, encoded in order into one buffer and handed to the
 // transport once per turn of the event loop: a burst of events becomes one write, not one
@@ -42,12 +42,24 @@ export class OutputQueue {
   /** Encode now (so a bad value throws here, before anything is written), write soon. */
   push(msg: LegacyMessage): void {
     this.encoder.encodeInto(msg, this.w);
+    this.queued1();
+  }
+
+  /** A SERIAL whose argument bytes other connections may already have encoded. */
+  pushShared(shared: SharedSerial): void {
+    this.encoder.encodeSharedInto(shared, this.w);
+    this.queued1();
+  }
+
+  private queued1(): void {
     this.counters.messagesOut++;
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => this.flush());
+      queueMicrotask(this.flushTask);
     }
   }
+
+  private readonly flushTask = (): void => this.flush();
 
   flush(): void {
     this.scheduled = false;

@@ -8,7 +8,7 @@ import type { SerialBody, SerialEvent, StateAccess } from '../codec/model.ts';
 import type { LegacyLimits } from '../codec/options.ts';
 import { sniffPidWidth } from '../codec/pid-width.ts';
 import { LegacyStreamDecoder } from '../codec/stream-decoder.ts';
-import { LegacyStreamEncoder } from '../codec/stream-encoder.ts';
+import { LegacyStreamEncoder, type SharedSerial } from '../codec/stream-encoder.ts';
 import { checkVersion, makeVersion } from '../codec/version.ts';
 import { OutputQueue } from './output.ts';
 import { LogBatch } from './log-batch.ts';
@@ -112,10 +112,14 @@ export class PeerSession implements PeerSessionView {
 
   // ---- sending, for the framework ------------------------------------------------------------
 
-  /** Queue an event (the framework has checked RUNNING and REQUEST_EVENTS). False if dropped. */
-  sendEvent(body: SerialEvent): boolean {
+  /**
+   * Queue an event (the framework has checked RUNNING and REQUEST_EVENTS). False if dropped.
+   * `shared` carries the body's bytes between the sessions one send_event goes to.
+   */
+  sendEvent(body: SerialEvent, shared?: SharedSerial): boolean {
     if (!this.room()) return false;
-    this.send({ type: 'SERIAL', body });
+    if (shared !== undefined) this.out.pushShared(shared);
+    else this.send({ type: 'SERIAL', body });
     this.stats.eventsOut++;
     return true;
   }
