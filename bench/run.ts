@@ -19,6 +19,7 @@ import { runBrokerPeeringBench } from './broker-peering.ts';
 import { parseArgs as parseThroughputArgs, runClient, runServer } from './broker-throughput.ts';
 import { argValue, fmtNumber, fmtStat, type BenchRow } from './common.ts';
 import { runLegacyCodecBench } from './legacy-codec.ts';
+import { runLegacyFanoutBench } from './legacy-fanout.ts';
 import { runRawPipeBench } from './raw-pipe.ts';
 import { runScaleBench } from './scale.ts';
 import { runStoreBench } from './store.ts';
@@ -40,6 +41,7 @@ const SUITES: Suite[] = [
   { name: 'raw-pipe', rows: '2', run: (q) => runRawPipeBench(q ? { seconds: 0.5, runs: 5 } : {}) },
   { name: 'broker-peering', rows: '3', needs: ['raw-pipe'], run: (q) => runBrokerPeeringBench(q ? { seconds: 0.5, runs: 5 } : {}) },
   { name: 'websocket', rows: '4', run: (q) => runWebSocketBench(q ? { events: 20_000, runs: 5 } : {}) },
+  { name: 'legacy-fanout', rows: '5', run: (q) => runLegacyFanoutBench(q ? { events: 5000, runs: 5 } : {}) },
   { name: 'scale', rows: '6', run: (q) => runScaleBench(q ? { quick: true } : {}) },
   { name: 'store', rows: 'stores', run: (q) => runStoreBench(q ? { ops: 10_000, runs: 5 } : {}) },
 ];
