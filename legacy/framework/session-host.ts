@@ -133,18 +133,21 @@ export class SessionHostImpl implements SessionHost {
         node.connected = false;
         fw.connected_peers.delete(p.id);
       }
-      fw.raise('remote_connection_closed', p);
     }
-    if (slot === undefined) return;
-    if (retrying) {
-      // Bro: back to pending_peers when retry != 0; only the initiator's core reconnects.
-      fw.pending_peers.set(p.id, slot.node);
-      fw.logLine(L.INFO, S.PARENT, `reconnecting to ${slot.node.name} in ${slot.node.retry} s`);
-      fw.retryLater(slot);
-    } else {
-      fw.outbound.delete(p.id);
-      fw.pending_peers.delete(p.id);
+    // The tables are settled before remote_connection_closed is raised (Bro's own handler moves the
+    // node back to pending_peers), so a handler sees whether the node will be retried.
+    if (slot !== undefined) {
+      if (retrying) {
+        // Bro: back to pending_peers when retry != 0; only the initiator's core reconnects.
+        fw.pending_peers.set(p.id, slot.node);
+        fw.logLine(L.INFO, S.PARENT, `reconnecting to ${slot.node.name} in ${slot.node.retry} s`);
+        fw.retryLater(slot);
+      } else {
+        fw.outbound.delete(p.id);
+        fw.pending_peers.delete(p.id);
+      }
     }
+    if (established) fw.raise('remote_connection_closed', p);
   }
 
   /** A do_script_log line (src "script"). */

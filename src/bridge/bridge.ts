@@ -11,6 +11,7 @@ import { MasterStore } from '../../modern/store/index.ts';
 import { parseBridgeConfig, type BridgeConfig, type BridgeConfigInput } from '../config/index.ts';
 import { StoreSyncState, type SyncProblem } from '../state/store-sync.ts';
 import type { DropRecord } from '../translate/drops.ts';
+import type { PeerChange } from '../translate/peer-registry.ts';
 import { Translator } from '../translate/translator.ts';
 import { BrokerLog, BROKER_LOG_COLUMNS } from './broker-log.ts';
 import { BrokerSide, endpointOptionsOf } from './broker-side.ts';
@@ -39,6 +40,8 @@ export interface BridgeEvents {
   drop: [DropRecord];
   /** A cluster.log line. */
   cluster: [ClusterLogEntry];
+  /** A peer registry change: added, a new PeerStatus, removed. */
+  peer: [PeerChange];
   /** Legacy state that could not be mirrored to or from the store. */
   state_problem: [SyncProblem];
 }
@@ -94,6 +97,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       {
         now,
         onDrop: (d) => this.emit('drop', d),
+        onPeerChange: (change) => this.emit('peer', change),
         openLocalLog: (path, columns) => {
           const name = remoteLogName(path);
           return this.logs.writer(name, name, columns);

@@ -80,4 +80,16 @@ test('send_event with `to`: chosen RUNNING peers whatever they requested, never 
   await b.fw.stop();
 });
 
+test('remote_connection_closed is raised with the tables settled: a retried node is back in pending_peers', async () => {
+  const b = await startFramework({ nodes: { a: { host: '127.0.0.1' } } });
+  const a = await startFramework({ listen: false, nodes: { b: { host: '127.0.0.1', p: b.port, connect: true, retry: 1 } } });
+  await running(a);
+  const seen: string[] = [];
+  a.fw.on('remote_connection_closed', (p) => seen.push(`pending=${a.fw.pending_peers.has(p.id)} connected=${a.fw.connected_peers.has(p.id)}`));
+  await b.fw.stop();
+  await until(() => seen.length === 1, 'closed at a');
+  assert.equal(seen, ['pending=true connected=false']);
+  await a.fw.stop();
+});
+
 test.run();

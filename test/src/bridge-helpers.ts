@@ -46,6 +46,8 @@ export interface TestBridge {
   events(protocol: PeerReport['protocol']): string[];
   /** PeerStatus name of a registry entry (undefined when it is not there). */
   status(key: string): string | undefined;
+  /** Every registry change of one peer: its status names in order, `removed` at the end if it went. */
+  trail(key: string): string[];
 }
 
 export async function startBridge(config: BridgeConfigInput = {}, clock = new ManualClock()): Promise<TestBridge> {
@@ -53,6 +55,8 @@ export async function startBridge(config: BridgeConfigInput = {}, clock = new Ma
   const bridge = new Bridge({ config: testConfig(config), clock, logSink: (name, text) => logs.set(name, (logs.get(name) ?? '') + text) });
   const reports: PeerReport[] = [];
   bridge.on('report', (r) => reports.push(r));
+  const changes: { key: string; what: string }[] = [];
+  bridge.on('peer', (c) => changes.push({ key: c.peer.key, what: c.kind === 'removed' ? 'removed' : peerStatusName(c.peer.status) }));
   const listeners = await bridge.start();
   const port = (kind: string): number => listeners.find((l) => l.kind === kind)?.port ?? 0;
   return {
@@ -62,6 +66,7 @@ export async function startBridge(config: BridgeConfigInput = {}, clock = new Ma
     reports,
     log: (name) => logs.get(name) ?? '',
     events: (protocol) => reports.filter((r) => r.protocol === protocol).map((r) => r.report.name),
+    trail: (key) => changes.filter((c) => c.key === key).map((c) => c.what),
     status: (key) => {
       const rec = bridge.translator.peers.get(key);
       return rec === undefined ? undefined : peerStatusName(rec.status);
