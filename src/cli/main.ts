@@ -4,7 +4,11 @@
 const USAGE = `usage: comm-bridge <command> [options]
 
 commands:
-  run [--config FILE]       run the bridge (default config: loopback only)
+  run [--config FILE]       run the bridge (default: the embedded loopback-only config);
+                            SIGTERM/SIGINT stop it gracefully, SIGHUP reloads legacy.nodes
+  status [--url URL | --config FILE] [--json]
+                            peers of both worlds from a running bridge's status listener
+                            (default http://127.0.0.1:27758)
   decode FILE               decode a capture (.jsonl transcript, .pcap, .pcapng)
                             [--protocol legacy|broker|websocket] [--strict] [--conn N]
   record --listen PORT --target HOST:PORT --out FILE
@@ -17,6 +21,8 @@ commands:
 type Verb = (args: string[]) => Promise<number>;
 
 const VERBS: Record<string, () => Promise<Verb>> = {
+  run: async () => (await import('./run.ts')).runMain,
+  status: async () => (await import('./status.ts')).statusMain,
   decode: async () => (await import('./decode.ts')).decodeMain,
   record: async () => (await import('./record.ts')).recordMain,
   replay: async () => (await import('./replay.ts')).replayMain,

@@ -42,19 +42,32 @@ function issueOf(i: z.core.$ZodIssue): ConfigIssue {
 
 /** Checks on the raw document that the schema cannot see once defaults are filled in. */
 function rawIssues(input: unknown): ConfigIssue[] {
-  const legacy = typeof input === 'object' && input !== null ? (input as Record<string, unknown>)['legacy'] : undefined;
+  const doc = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  const legacy = doc['legacy'];
   if (typeof legacy === 'object' && legacy !== null && 'log_format' in legacy) {
-    return [{ path: 'legacy.log_format', message: 'set log_format at the top level: it applies to every log the bridge writes' }];
+    const top = doc['log_format'] ?? 'ascii';
+    if ((legacy as Record<string, unknown>)['log_format'] !== top) {
+      return [{ path: 'legacy.log_format', message: 'set log_format at the top level: it applies to every log the bridge writes' }];
+    }
   }
   return [];
 }
 
+const parsed = new WeakSet<object>();
+
+/** Was this object returned by parseBridgeConfig (so it need not be validated again)? */
+export function isParsedConfig(c: unknown): c is BridgeConfig {
+  return typeof c === 'object' && c !== null && parsed.has(c);
+}
+
 /** Validates a parsed document; `source` names it in errors (the file name). */
 export function parseBridgeConfig(input: unknown, source = 'config'): BridgeConfig {
+  if (isParsedConfig(input)) return input;
   const raw = rawIssues(input);
   const r = bridgeConfigSchema.safeParse(input ?? {});
   const issues = [...raw, ...(r.success ? [] : r.error.issues.map(issueOf))];
   if (issues.length > 0 || !r.success) throw new ConfigError('config_invalid', source, issues);
+  parsed.add(r.data);
   return r.data;
 }
 
