@@ -5,7 +5,7 @@ import type { Attributes, BroType, BroVal, FullType, IdObj, SerialBody, SourceLo
 import { resolveLimits, type LegacyLimits } from './options.ts';
 import { ReceiverCache, type CachedFamily, type ReceiverEntry } from './serial-cache.ts';
 import { decodeName } from './strings.ts';
-import { readValBody, VAL_STYPE } from './value-reader.ts';
+import { readValBody } from './value-reader.ts';
 import { readTypeBody, typeShell } from './type-reader.ts';
 import { UncachedTypes } from './type-intern.ts';
 
@@ -37,7 +37,6 @@ const nameText = decodeName;
 const shellOf = typeShell;
 const typeBody = readTypeBody;
 const valBody = readValBody;
-const STYPE_OF = new Map(Object.entries(VAL_STYPE));
 const TAGS = TYPE_TAGS;
 
 const NO_INPUT = new ByteReader(new Uint8Array(0));
@@ -317,7 +316,6 @@ export class SerialDecoder {
     const loc = this.location(field);
     const v = valBody(this, stype, at, field);
     if (loc !== undefined) v.location = loc;
-    if (stype !== STYPE_OF.get(v.kind)) v.stype = stype;
     if (entry !== undefined) entry.obj = v;
     this.leave();
     return v;

@@ -22,6 +22,17 @@ const nativeSlice = (Buffer.prototype as unknown as { utf8Slice?: (this: Uint8Ar
 /** Text of valid UTF-8 bytes, or undefined if they are not valid UTF-8. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
   if (start === end) return '';
+  if (end - start <= 16) {
+    // Short ASCII (names, services, uids): building it here beats a call into native code.
+    let text = '';
+    let i = start;
+    for (; i < end; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x80) break;
+      text += String.fromCharCode(c);
+    }
+    if (i === end) return text;
+  }
   if (nativeSlice !== undefined) {
     const text = nativeSlice.call(bytes, start, end);
     if (text.indexOf('\ufffd') === -1) return text;

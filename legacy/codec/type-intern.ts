@@ -14,10 +14,12 @@ const MAX_ENTRIES = 512;
 
 interface Interned {
   stype: number;
-  bytes: Uint8Array;
+  bytes: Buffer;
   type: FullType;
   /** Nesting depth of the subtree, so reuse still respects the decoder's depth limit. */
   depth: number;
+  /** The entry looked up right after this one last time. */
+  next: Interned | undefined;
 }
 
 function deepFreeze(o: unknown): void {
@@ -28,13 +30,27 @@ function deepFreeze(o: unknown): void {
 
 function hash(stype: number, b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5 ^ stype;
-  const stop = Math.min(end, start + 32);
+  const stop = Math.min(end, start + 24);
   for (let i = start; i < stop; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return h >>> 0;
 }
 
+/** Atomic types are frozen and depend only on their bytes: one set for every decoder. */
+const BASIC = new Map<number, FullType>();
+
+function matches(c: Interned, stype: number, b: Uint8Array, o: number, end: number, depthBudget: number): boolean {
+  const n = c.bytes.length;
+  if (c.stype !== stype || end - o < n || c.depth > depthBudget) return false;
+  const cb = c.bytes;
+  // Native memcmp for the long ones (record types run to kilobytes), without a view.
+  if (n > 48) return cb.compare(b, o, o + n) === 0;
+  for (let i = 0; i < n; i++) if (cb[i] !== b[o + i]) return false;
+  return true;
+}
+
 export class UncachedTypes {
-  private readonly basic = new Map<number, FullType>();
+  /** The entry find() returned last, whose `next` is the guess for the following lookup. */
+  private last: Interned | undefined;
   private readonly interned = new Map<number, Interned[]>();
   private count = 0;
 
@@ -50,7 +66,7 @@ export class UncachedTypes {
     const base = b[o + 4]!;
     if (tag >= TAGS.length || nbo > 1 || base > 1) return undefined;
     const key = tag | (b[o + 2]! << 8) | (nbo << 16) | (base << 17) | (stype === SUBNET_TYPE ? 1 << 18 : 0);
-    let t = this.basic.get(key);
+    let t = BASIC.get(key);
     if (t === undefined) {
       t = Object.freeze({
         kind: stype === SUBNET_TYPE ? 'subnet' : 'basic',
@@ -60,25 +76,27 @@ export class UncachedTypes {
         baseType: base === 1,
         name: '',
       }) as FullType;
-      this.basic.set(key, t);
+      BASIC.set(key, t);
     }
     return t;
   }
 
   /** A previously seen identical type body starting at b[o], within `depthBudget` levels. */
   find(stype: number, b: Uint8Array, o: number, end: number, depthBudget: number): Interned | undefined {
+    // Events of one kind repeat their types in the same order: try the type that followed the
+    // last one found before hashing.
+    const last = this.last;
+    const guess = last?.next;
+    if (guess !== undefined && matches(guess, stype, b, o, end, depthBudget)) {
+      this.last = guess;
+      return guess;
+    }
     const candidates = this.interned.get(hash(stype, b, o, end));
     if (candidates === undefined) return undefined;
-    outer: for (const c of candidates) {
-      const n = c.bytes.length;
-      if (c.stype !== stype || end - o < n || c.depth > depthBudget) continue;
-      const cb = c.bytes;
-      if (n > 48) {
-        // Native memcmp for the long ones (record types run to kilobytes).
-        if (Buffer.compare(cb, b.subarray(o, o + n)) !== 0) continue;
-      } else {
-        for (let i = 0; i < n; i++) if (cb[i] !== b[o + i]) continue outer;
-      }
+    for (const c of candidates) {
+      if (!matches(c, stype, b, o, end, depthBudget)) continue;
+      if (last !== undefined) last.next = c;
+      this.last = c;
       return c;
     }
     return undefined;
@@ -89,10 +107,13 @@ export class UncachedTypes {
     if (this.count >= MAX_ENTRIES) {
       this.interned.clear();
       this.count = 0;
+      this.last = undefined;
     }
     deepFreeze(type);
     const key = hash(stype, b, start, end);
-    const entry: Interned = { stype, bytes: b.slice(start, end), type, depth };
+    const entry: Interned = { stype, bytes: Buffer.from(b.subarray(start, end)), type, depth, next: undefined };
+    if (this.last !== undefined) this.last.next = entry;
+    this.last = entry;
     const list = this.interned.get(key);
     if (list === undefined) this.interned.set(key, [entry]);
     else list.push(entry);

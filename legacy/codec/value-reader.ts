@@ -3,8 +3,9 @@ import { CANONICAL_INTERNAL, PORT_PROTOS, SerType } from './constants.ts';
 import { legacyError } from './errors.ts';
 import { readI64, readU64 } from './int64.ts';
 import type { BroType, BroVal, EnumType, FullType, Int64, ListVal, ReMatcher, TableEntry, ValKind } from './model.ts';
+import type { ByteReader } from '../../src/core/bytes.ts';
 import type { SerialDecoder } from './serial-reader.ts';
-import { decodeText } from './strings.ts';
+import { decodeText, decodeUtf8 } from './strings.ts';
 
 // Value bodies (section 8.8): the value's type, a payload chosen by the type's internal tag, then
 // the class-specific part. The value kind comes from the type; for a type sent by name it comes
@@ -17,6 +18,7 @@ const { VAL, INTERVAL_VAL, PORT_VAL, ADDR_VAL, SUBNET_VAL, STRING_VAL, PATTERN_V
 const readInt = readI64;
 const readUint = readU64;
 const toText = decodeText;
+const utf8 = decodeUtf8;
 const v4Text = formatV4;
 const v6Text = formatV6;
 const PROTOS = PORT_PROTOS;
@@ -44,38 +46,91 @@ export const VAL_STYPE: Readonly<Record<ValKind, number>> = {
   list: LIST_VAL,
 };
 
-const KIND_BY_STYPE: ReadonlyMap<number, ValKind> = new Map<number, ValKind>([
-  [INTERVAL_VAL, 'interval'],
-  [STRING_VAL, 'string'],
-  [PORT_VAL, 'port'],
-  [ADDR_VAL, 'addr'],
-  [SUBNET_VAL, 'subnet'],
-  [ENUM_VAL, 'enum'],
-  [PATTERN_VAL, 'pattern'],
-  [RECORD_VAL, 'record'],
-  [VECTOR_VAL, 'vector'],
-  [LIST_VAL, 'list'],
-]);
-
-/** Kinds whose whole value is the generic payload: a plain SER_VAL reads them just as well. */
-const PAYLOAD_ONLY: ReadonlySet<ValKind> = new Set<ValKind>(['interval', 'string', 'port', 'addr', 'subnet', 'enum']);
-
-interface KindInfo {
-  kind: ValKind;
-  stype: number;
-  internal: number;
+/** What decoding needs to know about a value kind; `code` drives the body switch. */
+export interface KindInfo {
+  readonly kind: ValKind;
+  readonly code: number;
+  /** The serial type values of this kind are written with. */
+  readonly stype: number;
+  readonly internal: number;
+  /** The whole value is the generic payload: a plain SER_VAL reads it just as well. */
+  readonly payloadOnly: boolean;
 }
 
-/** Per type tag (with "set" for set types): the value kind, its serial type and internal tag. */
+// Numeric codes: a switch over small integers is a jump table, over strings a chain of compares.
+const K_BOOL = 0;
+const K_INT = 1;
+const K_COUNT = 2;
+const K_DOUBLE = 3;
+const K_STRING = 4;
+const K_PORT = 5;
+const K_ADDR = 6;
+const K_SUBNET = 7;
+const K_ENUM = 8;
+const K_PATTERN = 9;
+const K_LIST = 10;
+const K_RECORD = 11;
+const K_VECTOR = 12;
+const K_TABLE = 13;
+
+const CODE: Readonly<Record<ValKind, number>> = {
+  bool: K_BOOL,
+  int: K_INT,
+  count: K_COUNT,
+  counter: K_COUNT,
+  double: K_DOUBLE,
+  time: K_DOUBLE,
+  interval: K_DOUBLE,
+  string: K_STRING,
+  port: K_PORT,
+  addr: K_ADDR,
+  subnet: K_SUBNET,
+  enum: K_ENUM,
+  pattern: K_PATTERN,
+  list: K_LIST,
+  record: K_RECORD,
+  vector: K_VECTOR,
+  table: K_TABLE,
+  set: K_TABLE,
+};
+
+const PAYLOAD_ONLY: ReadonlySet<ValKind> = new Set<ValKind>(['interval', 'string', 'port', 'addr', 'subnet', 'enum']);
+
+/** Per type tag (with "set" for set types). */
 const KIND_INFO = new Map<string, KindInfo>(
-  (Object.keys(VAL_STYPE) as ValKind[]).map((kind) => [kind, { kind, stype: VAL_STYPE[kind], internal: CANONICAL_INTERNAL[kind === 'set' ? 'table' : kind] }]),
+  (Object.keys(VAL_STYPE) as ValKind[]).map((kind) => [
+    kind,
+    { kind, code: CODE[kind], stype: VAL_STYPE[kind], internal: CANONICAL_INTERNAL[kind === 'set' ? 'table' : kind], payloadOnly: PAYLOAD_ONLY.has(kind) },
+  ]),
 );
 
-function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, field: string): ValKind {
+// A plain object with a fixed set of keys: a keyed load beats Map.get on this path.
+const TAG_INFO: Readonly<Partial<Record<string, KindInfo>>> = Object.fromEntries([...KIND_INFO].filter(([k]) => k !== 'set'));
+const SET_INFO = KIND_INFO.get('set')!;
+
+/** For a type sent by name that no resolver knows: the kind its serial type implies. */
+const KIND_BY_STYPE: ReadonlyMap<number, KindInfo> = new Map<number, KindInfo>(
+  (
+    [
+      [INTERVAL_VAL, 'interval'],
+      [STRING_VAL, 'string'],
+      [PORT_VAL, 'port'],
+      [ADDR_VAL, 'addr'],
+      [SUBNET_VAL, 'subnet'],
+      [ENUM_VAL, 'enum'],
+      [PATTERN_VAL, 'pattern'],
+      [RECORD_VAL, 'record'],
+      [VECTOR_VAL, 'vector'],
+      [LIST_VAL, 'list'],
+    ] as [number, ValKind][]
+  ).map(([stype, kind]) => [stype, KIND_INFO.get(kind)!]),
+);
+
+function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, field: string): KindInfo {
   const full: FullType | undefined = type.kind === 'byname' ? d.typeByName?.(type.name) : type;
   if (full === undefined) {
-    const kind = KIND_BY_STYPE.get(stype);
-    if (kind !== undefined) return kind;
+    const info = KIND_BY_STYPE.get(stype);
+    if (info !== undefined) return info;
     if (stype === VAL || stype === TABLE_VAL) {
       throw legacyError('unknown_type_name', `value of type "${(type as { name: string }).name}" sent by name needs the type to be known`, {
         field,
@@ -84,17 +139,17 @@ function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, fiel
     }
     throw legacyError('unknown_serial_type', `serial type 0x${stype.toString(16)} is not a value class`, { field, offset: at });
   }
-  const info = KIND_INFO.get(full.kind === 'set' ? 'set' : full.tag);
-  if (info === undefined || (info.kind === 'table' && full.kind !== 'table')) {
+  const info = full.kind === 'set' ? SET_INFO : TAG_INFO[full.tag];
+  if (info === undefined || (info.code === K_TABLE && full.kind !== 'table' && full.kind !== 'set')) {
     throw legacyError('unsupported_object', `values of type ${full.tag} are not supported`, { field, offset: at });
   }
-  if (info.stype !== stype && !(stype === VAL && PAYLOAD_ONLY.has(info.kind))) {
+  if (info.stype !== stype && !(stype === VAL && info.payloadOnly)) {
     throw legacyError('bad_value', `serial type 0x${stype.toString(16)} does not fit a ${info.kind} value`, { field, offset: at });
   }
   if (type.kind !== 'byname' && type.internal !== info.internal) {
     throw legacyError('bad_value', `type ${type.tag} with internal tag ${type.internal}`, { field, offset: at });
   }
-  return info.kind;
+  return info;
 }
 
 const enumNames = new WeakMap<EnumType, Map<Int64, string>>();
@@ -129,68 +184,74 @@ function readMatcher(d: SerialDecoder, field: string): ReMatcher {
   return m;
 }
 
+/** The value body after its header; sets `stype` on the value when it is not its kind's usual one. */
 export function readValBody(d: SerialDecoder, stype: number, at: number, field: string): BroVal {
   const r = d.r;
   const type = d.type(field);
-  const kind = kindOf(d, type, stype, at, field);
-  switch (kind) {
-    case 'bool':
-      return { kind, type, value: readInt(r, field) !== 0 };
-    case 'int':
-      return { kind, type, value: readInt(r, field) };
-    case 'count':
-    case 'counter':
-      return { kind, type, value: readUint(r, field) };
-    case 'double':
-    case 'time':
-    case 'interval':
-      return { kind, type, value: r.f64(field) };
-    case 'string': {
+  const info = kindOf(d, type, stype, at, field);
+  const v = readPayload(d, r, info, type, field);
+  if (stype !== info.stype) v.stype = stype;
+  return v;
+}
+
+function readPayload(d: SerialDecoder, r: ByteReader, info: KindInfo, type: BroType, field: string): BroVal {
+  switch (info.code) {
+    case K_BOOL:
+      return { kind: 'bool', type, value: readInt(r, field) !== 0 };
+    case K_INT:
+      return { kind: 'int', type, value: readInt(r, field) };
+    case K_COUNT:
+      return { kind: info.kind as 'count' | 'counter', type, value: readUint(r, field) };
+    case K_DOUBLE:
+      return { kind: info.kind as 'double' | 'time' | 'interval', type, value: r.f64(field) };
+    case K_STRING: {
       const n = r.u32(field);
       r.need(n, field);
       const start = r.offset;
       r.offset += n;
-      const { text, raw } = toText(r.bytes, start, start + n);
-      return raw === undefined ? { kind, type, value: text } : { kind, type, value: text, raw };
+      const text = utf8(r.bytes, start, start + n);
+      if (text !== undefined) return { kind: 'string', type, value: text };
+      const { text: escaped, raw } = toText(r.bytes, start, start + n);
+      return { kind: 'string', type, value: escaped, raw: raw! };
     }
-    case 'port': {
+    case K_PORT: {
       const hi = r.u32(field);
       const lo = r.u32(field);
       if (hi !== 0 || lo >>> 18 !== 0) throw legacyError('bad_value', 'port value beyond 18 bits', { field, offset: r.position - 8 });
-      return { kind, type, port: lo & 0xffff, proto: PROTOS[lo >>> 16]! };
+      return { kind: 'port', type, port: lo & 0xffff, proto: PROTOS[lo >>> 16]! };
     }
-    case 'addr':
-      return { kind, type, value: readAddrText(d, field) };
-    case 'subnet': {
+    case K_ADDR:
+      return { kind: 'addr', type, value: readAddrText(d, field) };
+    case K_SUBNET: {
       const prefix = readAddrText(d, field);
-      return { kind, type, value: `${prefix}/${r.i32(field)}` };
+      return { kind: 'subnet', type, value: `${prefix}/${r.i32(field)}` };
     }
-    case 'enum': {
+    case K_ENUM: {
       const value = readInt(r, field);
-      return { kind, type, value, name: enumName(type, value) };
+      return { kind: 'enum', type, value, name: enumName(type, value) };
     }
-    case 'pattern':
-      return { kind, type, matcher: readMatcher(d, field) };
-    case 'list':
+    case K_PATTERN:
+      return { kind: 'pattern', type, matcher: readMatcher(d, field) };
+    case K_LIST:
       return readList(d, type, field);
-    case 'record': {
+    case K_RECORD: {
       const props = r.u8(field);
       const id = d.string(field);
       const n = r.i32(field);
       const fields: (BroVal | null)[] = [];
       for (let i = 0; i < n; i++) fields.push(d.optionalVal(field));
-      return { kind, type, props, id, fields };
+      return { kind: 'record', type, props, id, fields };
     }
-    case 'vector': {
+    case K_VECTOR: {
       const props = r.u8(field);
       const id = d.string(field);
       const n = r.u32(field);
       const elements: (BroVal | null)[] = [];
       for (let i = 0; i < n; i++) elements.push(d.optionalVal(field));
-      return { kind, type, props, id, elements };
+      return { kind: 'vector', type, props, id, elements };
     }
-    case 'table':
-    case 'set': {
+    default: {
+      const kind = info.kind as 'table' | 'set';
       const props = r.u8(field);
       const id = d.string(field);
       const attrs = d.optionalAttributes(field);
