@@ -90,19 +90,21 @@ function asEvent(value: Data): ZeekEvent | undefined {
 }
 
 /** A native Broker endpoint peered with the bridge, recording events on its subscriptions. */
-export async function brokerPeer(port: number, subscriptions: string[]): Promise<{ ep: Endpoint; got: Received[]; statuses: StatusEvent[] }> {
+export async function brokerPeer(port: number, subscriptions: string[]): Promise<{ ep: Endpoint; got: Received[]; raw: { topic: string; value: Data }[]; statuses: StatusEvent[] }> {
   const ep = new Endpoint({});
   const got: Received[] = [];
+  const raw: { topic: string; value: Data }[] = [];
   const statuses: StatusEvent[] = [];
   ep.on('status', (s) => statuses.push(s));
   ep.on('data', (topic, value) => {
+    raw.push({ topic, value });
     const event = asEvent(value);
     if (event !== undefined) got.push({ topic, event, value });
   });
   for (const s of subscriptions) ep.subscribe(s);
   const ok = await ep.peerNoRetry('127.0.0.1', port);
   if (!ok) throw new Error('could not peer with the bridge');
-  return { ep, got, statuses };
+  return { ep, got, raw, statuses };
 }
 
 /** A WebSocket client of the bridge's server, recording events. */
