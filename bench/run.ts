@@ -14,6 +14,7 @@
 // status is 0 unless the arguments were wrong: a missed target is a finding, not a failure.
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runBridgeBench } from './bridge.ts';
 import { runBrokerCodecBench } from './broker-codec.ts';
 import { runBrokerPeeringBench } from './broker-peering.ts';
 import { parseArgs as parseThroughputArgs, runClient, runServer } from './broker-throughput.ts';
@@ -41,6 +42,7 @@ const SUITES: Suite[] = [
   { name: 'raw-pipe', rows: '2', run: (q) => runRawPipeBench(q ? { seconds: 0.5, runs: 5 } : {}) },
   { name: 'broker-peering', rows: '3', needs: ['raw-pipe'], run: (q) => runBrokerPeeringBench(q ? { seconds: 0.5, runs: 5 } : {}) },
   { name: 'websocket', rows: '4', run: (q) => runWebSocketBench(q ? { events: 20_000, runs: 5 } : {}) },
+  { name: 'bridge', rows: '5', run: (q) => runBridgeBench(q ? { seconds: 0.5, runs: 5 } : {}) },
   { name: 'legacy-fanout', rows: '5', run: (q) => runLegacyFanoutBench(q ? { events: 5000, runs: 5 } : {}) },
   { name: 'scale', rows: '6', run: (q) => runScaleBench(q ? { quick: true } : {}) },
   { name: 'store', rows: 'stores', run: (q) => runStoreBench(q ? { ops: 10_000, runs: 5 } : {}) },
