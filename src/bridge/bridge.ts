@@ -18,6 +18,7 @@ import { BrokerSide, endpointOptionsOf } from './broker-side.ts';
 import { ClusterNodes } from './cluster-nodes.ts';
 import { LegacySide } from './legacy-side.ts';
 import { LogFiles, remoteLogName } from './log-files.ts';
+import { ReporterLog, REPORTER_LOG_COLUMNS } from './reporter-log.ts';
 import { statusDocument, metricsText, legacyTables, type StatusDocument } from './status-document.ts';
 import { StatusServer } from './status-server.ts';
 import type { ListenerInfo, PeerReport } from './types.ts';
@@ -69,6 +70,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
   readonly stateProblems: SyncProblem[] = [];
   private running: BridgeConfig;
   private readonly brokerLog: BrokerLog;
+  private readonly reporter: ReporterLog;
   private readonly clusterLog: { write(e: ClusterLogEntry): void; close(): void };
   private readonly store: { master: MasterStore; sync: StoreSyncState } | undefined;
   private statusServer: StatusServer | undefined;
@@ -84,6 +86,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     this.startedAt = now();
     this.logs = new LogFiles({ dir: c.log_dir, format: c.log_format, timezone: c.log_timezone, now, ...(options.logSink !== undefined ? { sink: options.logSink } : {}) });
     this.brokerLog = new BrokerLog(this.logs.writer('broker', 'broker', BROKER_LOG_COLUMNS), now);
+    this.reporter = new ReporterLog(this.logs.writer('reporter', 'reporter', REPORTER_LOG_COLUMNS), now, { burst: 20, windowMs: 60_000, location: c.node });
     const clusterWriter = this.logs.writer('cluster', 'cluster', CLUSTER_LOG_COLUMNS);
     this.clusterLog = {
       write: (e) => {
@@ -96,7 +99,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       { types: c.types, routing: c.routing, logs: c.logs, max_depth: c.max_depth },
       {
         now,
-        onDrop: (d) => this.emit('drop', d),
+        onDrop: (d) => this.drop(d),
         onPeerChange: (change) => this.emit('peer', change),
         openLocalLog: (path, columns) => {
           const name = remoteLogName(path);
@@ -236,7 +239,14 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     this.emit('report', r);
   }
 
+  private drop(d: DropRecord): void {
+    const from = d.peer === undefined ? '' : ` from ${d.peer}`;
+    this.reporter.write('Reporter::WARNING', `${d.direction} ${d.code}`, `dropped ${d.direction.replaceAll('_', ' ')} ${d.what}${from}: ${d.code}: ${d.message}`);
+    this.emit('drop', d);
+  }
+
   private stateProblem(p: SyncProblem): void {
+    this.reporter.write('Reporter::WARNING', `state ${p.reason}`, `state ${p.direction.replace('_', ' ')} ${p.target}: ${p.reason}: ${p.detail}`);
     this.stateProblems.push(p);
     if (this.stateProblems.length > RECENT) this.stateProblems.shift();
     this.emit('state_problem', p);
@@ -259,6 +269,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     this.clusterLog.write({ ts: this.clock.now() / 1000, node: this.config.node, message: 'comm-bridge stopped' });
     this.translator.logs.close();
     this.brokerLog.close();
+    this.reporter.close();
     this.clusterLog.close();
     await this.logs.close();
   }

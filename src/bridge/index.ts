@@ -4,6 +4,7 @@ export { BrokerSide, endpointOptionsOf, type BrokerSideOptions } from './broker-
 export { LegacySide, type LegacyPeerState, type ClusterRoles } from './legacy-side.ts';
 export { ClusterNodes, type ClusterNodesOptions } from './cluster-nodes.ts';
 export { BrokerLog, BROKER_LOG_COLUMNS, brokerLogEv } from './broker-log.ts';
+export { ReporterLog, REPORTER_LOG_COLUMNS, type ReporterLevel } from './reporter-log.ts';
 export { LogFiles, OWN_LOGS, remoteLogName, type LogFilesOptions } from './log-files.ts';
 export { StatusServer, type StatusSource } from './status-server.ts';
 export { legacyTables, statusDocument, metricsText, type LegacyTableEntry, type LegacyTables, type StatusDocument, type StatusPeer } from './status-document.ts';

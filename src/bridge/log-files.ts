@@ -1,5 +1,5 @@
-// The bridge's log files: communication.log (the legacy framework's), cluster.log, broker.log and
-// the logs legacy peers send (REQUEST_LOGS), each `<log_dir>/<name>.log` in Zeek TSV or JSON
+// The bridge's log files: communication.log (the legacy framework's), cluster.log, broker.log,
+// reporter.log and the logs legacy peers send (REQUEST_LOGS), each `<log_dir>/<name>.log` in Zeek TSV or JSON
 // lines. Files are appended to (a restart adds a new header block, as zeek-cut expects); writes go
 // through one stream per file and close() waits until everything is on disk. A sink can replace
 // the files (tests, or an embedding application).
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { zeekLogWriter, type ZeekColumn, type ZeekLogWriter } from '../core/zeeklog.ts';
 
 /** Logs the bridge itself writes: a legacy peer's log of the same name goes to `remote-<name>.log`. */
-export const OWN_LOGS: ReadonlySet<string> = new Set(['communication', 'cluster', 'broker']);
+export const OWN_LOGS: ReadonlySet<string> = new Set(['communication', 'cluster', 'broker', 'reporter']);
 
 export interface LogFilesOptions {
   dir: string;

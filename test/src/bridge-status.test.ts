@@ -1,0 +1,81 @@
+// The status listener of a running bridge: /status (every peer of both worlds with status and
+// counters, the legacy connected/pending view with the Broker peers in it, bound listeners, drops)
+// and /metrics (peers by status, events and bytes per peer, drops by reason, queue depths); a
+// Broker event that cannot be translated is dropped with a counted, logged reason; logs as JSON.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { countVal, timeVal } from '../../legacy/codec/builders.ts';
+import { count, makeEvent, str } from '../../modern/data/index.ts';
+import type { StatusDocument } from '../../src/bridge/index.ts';
+import { formatStatus } from '../../src/cli/status.ts';
+import type { DropRecord } from '../../src/translate/drops.ts';
+import { startFramework } from '../legacy/framework-helpers.ts';
+import { brokerPeer, startBridge, until } from './bridge-helpers.ts';
+
+test('/status and /metrics of a bridge with a Bro peer and a Broker peer; drops counted; JSON logs', async () => {
+  const bro = await startFramework({ local_events: ['ping'], nodes: { bridge: { host: '127.0.0.1', events: '/^ping$/' } } });
+  const t = await startBridge({
+    log_format: 'json',
+    legacy: { nodes: { bro: { host: '127.0.0.1', p: bro.port, connect: true, events: '/^pong$/' } } },
+    types: { events: { ping: ['t: time', 'n: count'] } },
+    routing: { subscribe: ['zeek/to-legacy/'] },
+  });
+  const drops: DropRecord[] = [];
+  t.bridge.on('drop', (d) => drops.push(d));
+  const zeek = await brokerPeer(t.port.broker, ['zeek/legacy/']);
+  await until(() => t.status('legacy:10000') === 'peered' && t.status(`broker:${zeek.ep.nodeId}`) === 'peered', 'both peers');
+  await until(() => t.bridge.legacy.get(10000)?.requested.has('ping') === true, 'ping requested by the Bro peer');
+
+  // Traffic both ways, and a Broker event whose argument does not fit the declared signature.
+  bro.fw.send_event('pong', [timeVal(1), timeVal(2), countVal(1)]);
+  await until(() => zeek.got.length === 1, 'pong at Broker');
+  zeek.ep.publish('zeek/to-legacy/', makeEvent('ping', [str('not a time'), count(1)]));
+  zeek.ep.publish('zeek/to-legacy/', makeEvent('ping', [{ type: 'timestamp', value: 1_000_000_000n }, count(2)]));
+  await until(() => bro.of('remote_event').length === 1, 'the good ping at the Bro peer');
+  assert.equal(drops.map((d) => [d.direction, d.what, d.code]), [['broker_to_legacy', 'ping', 'type_mismatch']]);
+
+  const base = `http://127.0.0.1:${t.port.status}`;
+  const doc = (await (await fetch(`${base}/status`)).json()) as StatusDocument;
+  assert.is(doc.node, 'test-bridge');
+  assert.equal(doc.listeners.map((l) => [l.kind, l.port > 0]), [['legacy', true], ['broker', true], ['websocket', true], ['status', true]]);
+  assert.equal(doc.listeners.find((l) => l.kind === 'status')!.port, t.port.status);
+  const bySomething = Object.fromEntries(doc.peers.map((p) => [p.protocol, p]));
+  assert.equal([bySomething['legacy']!.name, bySomething['legacy']!.status_name, bySomething['legacy']!.eventsIn, bySomething['legacy']!.eventsOut], ['bro', 'peered', 1, 1]);
+  assert.ok(bySomething['legacy']!.bytesIn > 0 && bySomething['legacy']!.bytesOut > 0);
+  assert.equal([bySomething['broker']!.name, bySomething['broker']!.status_name], [zeek.ep.nodeId, 'peered']);
+  assert.ok(bySomething['broker']!.eventsIn >= 2 && bySomething['broker']!.eventsOut >= 1, JSON.stringify(bySomething['broker']));
+  assert.equal(doc.legacy.connected_peers.map((e) => e.protocol), ['legacy', 'broker']);
+  assert.is(doc.legacy.connected_peers[1]!.descr, `broker:${zeek.ep.nodeId}`);
+  assert.ok(doc.legacy.connected_peers[1]!.id >= 1_000_000, 'modern peers get peer ids above the legacy ones');
+  assert.equal(doc.drops.by_reason, [{ direction: 'broker_to_legacy', reason: 'type_mismatch', count: 1 }]);
+  assert.ok(doc.reports.some((r) => r.protocol === 'legacy' && r.event === 'peer_added'));
+  const text = formatStatus(doc);
+  assert.match(text, new RegExp(`^bro\\s+legacy\\s+127\\.0\\.0\\.1:${bro.port}\\s+peered\\s+1/1\\s+-$`, 'm'));
+  assert.match(text, 'translation drops: 1 (broker_to_legacy type_mismatch 1)');
+
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, '# TYPE comm_bridge_peers gauge');
+  assert.match(metrics, 'comm_bridge_peers{protocol="legacy",status="peered"} 1');
+  assert.match(metrics, 'comm_bridge_peer_events_total{peer="bro",protocol="legacy",direction="in"} 1');
+  assert.match(metrics, /comm_bridge_peer_bytes_total\{peer="bro",protocol="legacy",direction="out"\} [1-9]\d*/);
+  assert.match(metrics, 'comm_bridge_translation_drops_total{direction="broker_to_legacy",reason="type_mismatch"} 1');
+  assert.match(metrics, /comm_bridge_peer_queue_depth\{peer="[0-9a-f-]+",protocol="broker"\} 0/);
+  assert.match(metrics, 'comm_bridge_legacy_queued_bytes{peer="bro"} 0');
+  assert.is((await fetch(`${base}/nope`)).status, 404);
+  assert.is((await fetch(`${base}/status`, { method: 'POST' })).status, 405);
+
+  await t.bridge.stop();
+  // log_format json: every log as JSON lines (LogAscii::use_json).
+  const brokerLines = t.log('broker').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(brokerLines.some((l) => l['ev'] === 'peer-added' && l['peer.protocol'] === 'legacy' && l['peer.name'] === 'bro' && l['ty'] === 'Broker::STATUS'));
+  assert.ok(brokerLines.some((l) => l['ev'] === 'peer-removed' && l['peer.name'] === 'bro'));
+  assert.ok(t.log('communication').trim().split('\n').every((l) => typeof JSON.parse(l) === 'object'));
+  // The drop's reason is logged in reporter.log.
+  const reporter = t.log('reporter').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(reporter.map((l) => [l['level'], l['location']]), [['Reporter::WARNING', 'test-bridge']]);
+  assert.match(String(reporter[0]!['message']), /^dropped broker to legacy ping from [0-9a-f-]+: type_mismatch: /);
+  await bro.fw.stop();
+  await zeek.ep.shutdown();
+});
+
+test.run();
