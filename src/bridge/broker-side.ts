@@ -37,6 +37,9 @@ export function endpointOptionsOf(b: BrokerSection): Omit<BrokerSection, 'listen
   return rest;
 }
 
+/** Registry key of a configured peering that is not (or no longer) established. */
+const dialKey = (address: string, port: number): string => `broker-out:${address}:${port}`;
+
 function statusReport(s: StatusEvent): BrokerReport {
   return { kind: 'status', code: s.code, name: s.name, context: s.context, message: s.message };
 }
@@ -60,9 +63,12 @@ export class BrokerSide {
     this.main = this.endpoint.attach({ id: 'comm-bridge', onData: (topic, value, origin) => options.onData(topic, value, origin) }, options.subscriptions);
     this.endpoint.on('status', (s) => this.nativeStatus(s));
     this.endpoint.on('error', (e) => {
-      const key = e.context !== undefined ? `broker:${e.context.id}` : 'broker';
+      this.syncDialers();
+      const net = e.context?.network;
+      const dialing = net === undefined ? undefined : options.registry.get(dialKey(net.address, net.bound_port));
+      const key = dialing?.key ?? (e.context !== undefined ? `broker:${e.context.id}` : 'broker');
       if (e.context !== undefined) options.registry.setError(key, e.name, e.message);
-      options.report({ protocol: 'broker', key, name: e.context?.id, report: errorReport(e) });
+      options.report({ protocol: 'broker', key, name: dialing?.name ?? e.context?.id, report: errorReport(e) });
     });
     this.endpoint.on('listening', (l) => (this.brokerPort = l.port));
   }
@@ -96,7 +102,26 @@ export class BrokerSide {
       this.server.on('error', () => undefined);
     }
     for (const p of b.peers) void this.endpoint.peer(p.address, p.port ?? b.default_port, p.retry ?? b.default_connect_retry);
+    this.syncDialers();
     ws.clients.forEach((c, i) => this.startClient(c, i));
+  }
+
+  /**
+   * Configured peerings not established (yet, or again) appear as `broker-out:<address>:<port>`
+   * with Broker's CONNECTING / CONNECTED / RECONNECTING (the legacy pending_peers view shows them);
+   * an established one is `broker:<endpoint id>`.
+   */
+  private syncDialers(): void {
+    const reg = this.o.registry;
+    const live = new Set<string>();
+    for (const p of this.endpoint.peers()) {
+      const net = p.peer.network;
+      if (!p.outbound || p.status === PeerStatus.PEERED || net === undefined) continue;
+      const key = dialKey(net.address, net.bound_port);
+      live.add(key);
+      reg.upsert(key, { protocol: 'broker', name: `${net.address}:${net.bound_port}`, address: net.address, port: net.bound_port, status: p.status, outbound: true });
+    }
+    for (const rec of reg.list()) if (rec.key.startsWith('broker-out:') && !live.has(rec.key)) reg.remove(rec.key);
   }
 
   listeners(): ListenerInfo[] {
@@ -114,10 +139,13 @@ export class BrokerSide {
   }
 
   private nativeStatus(s: StatusEvent): void {
+    // The dialer's own state changes right after its status event: look again once it has.
+    queueMicrotask(() => this.syncDialers());
     const key = `broker:${s.context.id}`;
     const net = s.context.network;
     const reg = this.o.registry;
     if (s.name === 'peer_added') {
+      if (net !== undefined) reg.remove(dialKey(net.address, net.bound_port));
       const outbound = net !== undefined && this.endpoint.isOutboundPeering(net.address, net.bound_port);
       reg.upsert(key, { protocol: 'broker', name: s.context.id, address: net?.address ?? '', port: net?.bound_port ?? 0, status: PeerStatus.PEERED, endpointId: s.context.id, outbound });
       this.o.onPeerAdded?.();
@@ -173,6 +201,7 @@ export class BrokerSide {
 
   /** Copies traffic counters of native peers and WebSocket clients into the registry. */
   syncCounters(): void {
+    this.syncDialers();
     const reg = this.o.registry;
     const apply = (key: string, now: { eventsIn: number; eventsOut: number; bytesIn: number; bytesOut: number }, queueDepth: number): void => {
       const last = this.lastStats.get(key) ?? { eventsIn: 0, eventsOut: 0, bytesIn: 0, bytesOut: 0 };
