@@ -136,20 +136,21 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     // Node patterns (`events = /FX::.*/`) expand against the names the config declares.
     this.fw.add_local_events([...Object.keys(c.types.events), ...Object.keys(c.routing.events)]);
     const layout = new ClusterLayout(c.cluster);
-    const clustered = Object.keys(c.legacy.nodes).some((n) => layout.node(n) !== undefined);
-    this.cluster = clustered
-      ? new ClusterNodes({
-          layout,
-          endpoint: { ...endpointOptionsOf(c.broker), default_listen_address: '' },
-          retry: c.broker.default_connect_retry,
-          router: this.translator.router,
-          registry: this.translator.peers,
-          report,
-          log: (e) => this.clusterLog.write(e),
-          clock: brokerClock ?? systemClock,
-          deliver: (peer, topic, value, origin) => this.legacy.fromBroker(topic, value, origin, [peer]),
-        })
-      : undefined;
+    // Each node endpoint has an id of its own: the broker section's node_id is the bridge's.
+    const { node_id: _ownId, ...nodeEndpoint } = endpointOptionsOf(c.broker);
+    const clusterNodes = (): ClusterNodes =>
+      new ClusterNodes({
+        layout,
+        endpoint: nodeEndpoint,
+        retry: c.broker.default_connect_retry,
+        router: this.translator.router,
+        registry: this.translator.peers,
+        report,
+        log: (e) => this.clusterLog.write(e),
+        clock: brokerClock ?? systemClock,
+        deliver: (peer, topic, value, origin) => this.legacy.fromBroker(topic, value, origin, [peer]),
+      });
+    this.cluster = Object.keys(c.cluster.nodes).length > 0 ? clusterNodes() : undefined;
     this.legacy = new LegacySide({
       fw: this.fw,
       translator: this.translator,
@@ -180,7 +181,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     const out: ListenerInfo[] = [];
     for (const a of this.fw.listening()) out.push({ kind: 'legacy', address: a.address, port: a.port, security: a.ssl ? 'TLS' : 'no TLS' });
     const c = this.config.legacy;
-    if (c.listen && out.length === 0) out.push({ kind: 'legacy', address: c.listen_interface, port: 0, security: c.listen_ssl ? 'TLS' : 'no TLS' });
+    if (c.listen && out.length === 0) out.push({ kind: 'legacy', address: c.listen_interface, port: 0, waitingFor: c.listen_port, security: c.listen_ssl ? 'TLS' : 'no TLS' });
     out.push(...this.broker.listeners());
     if (this.statusServer !== undefined) {
       const a = this.statusServer.address;

@@ -129,7 +129,8 @@ export class BrokerSide {
     const b = this.o.broker;
     if (b.listen) {
       const security = this.endpoint.tlsMode === 'none' ? 'no TLS' : this.endpoint.tlsMode === 'anonymous' ? 'anonymous TLS' : 'TLS with certificates';
-      out.push({ kind: 'broker', address: b.default_listen_address === '' ? '0.0.0.0' : b.default_listen_address, port: this.brokerPort, security });
+      const address = b.default_listen_address === '' ? '0.0.0.0' : b.default_listen_address;
+      out.push({ kind: 'broker', address, port: this.brokerPort, ...(this.brokerPort === 0 ? { waitingFor: b.default_port } : {}), security });
     }
     if (this.server !== undefined) {
       const a = this.server.address;

@@ -25,6 +25,8 @@ export interface ListenerInfo {
   readonly address: string;
   /** Bound port; 0 while waiting for the port (listen retry). */
   readonly port: number;
+  /** The configured port while it is in use elsewhere and the bind is being retried. */
+  readonly waitingFor?: number;
   /** Transport security as an operator would say it. */
   readonly security: string;
   /** ws:// / http:// URL where one applies. */

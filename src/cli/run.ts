@@ -25,9 +25,10 @@ const hostPort = (address: string, port: number): string => `${address.includes(
 export function listenerLines(listeners: readonly ListenerInfo[], config: BridgeConfig): string[] {
   const subs = [...new Set([config.routing.legacy_topic.split('{')[0] ?? '', ...Object.values(config.routing.events).flatMap((e) => e.topics)])].filter((t) => t !== '');
   const topic = subs[0] ?? 'zeek/legacy/';
+  const retry: Record<string, number> = { legacy: config.legacy.listen_retry, broker: config.broker.default_listen_retry };
   return listeners.map((l) => {
-    const where = hostPort(l.address, l.port);
-    const waiting = l.port === 0 ? ' — waiting for the port (in use), retrying' : '';
+    const where = hostPort(l.address, l.waitingFor ?? l.port);
+    const waiting = l.waitingFor !== undefined ? ` — port in use, retrying every ${retry[l.kind] ?? 0} s` : '';
     switch (l.kind) {
       case 'legacy':
         return `${pad('legacy', 10)}${pad(where, 22)}(Communication, protocol 7, ${l.security})${waiting || " — point Bro's Communication::nodes / Broccoli at it"}`;

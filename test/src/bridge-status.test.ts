@@ -6,7 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { countVal, timeVal } from '../../legacy/codec/builders.ts';
 import { count, makeEvent, str } from '../../modern/data/index.ts';
-import type { StatusDocument } from '../../src/bridge/index.ts';
+import { createServer, type AddressInfo } from 'node:net';
+import type { ListenerInfo, StatusDocument } from '../../src/bridge/index.ts';
+import { listenerLines } from '../../src/cli/run.ts';
 import { formatStatus } from '../../src/cli/status.ts';
 import type { DropRecord } from '../../src/translate/drops.ts';
 import { startFramework } from '../legacy/framework-helpers.ts';
@@ -76,6 +78,21 @@ test('/status and /metrics of a bridge with a Bro peer and a Broker peer; drops 
   assert.match(String(reporter[0]!['message']), /^dropped broker to legacy ping from [0-9a-f-]+: type_mismatch: /);
   await bro.fw.stop();
   await zeek.ep.shutdown();
+});
+
+test('a legacy port in use with listen_retry: the bridge starts, reports the port as waiting, binds on a later retry', async () => {
+  const busy = createServer();
+  const port = await new Promise<number>((resolve) => busy.listen(0, '127.0.0.1', () => resolve((busy.address() as AddressInfo).port)));
+  const t = await startBridge({ legacy: { listen_interface: '127.0.0.1', listen_port: port, listen_retry: 30 } });
+  const legacy = (): ListenerInfo => t.bridge.listening().find((l) => l.kind === 'legacy')!;
+  assert.equal({ ...legacy() }, { kind: 'legacy', address: '127.0.0.1', port: 0, waitingFor: port, security: 'no TLS' });
+  assert.match(listenerLines(t.bridge.listening(), t.bridge.config)[0]!, new RegExp(`^legacy\\s+127\\.0\\.0\\.1:${port}\\s+\\(Communication, protocol 7, no TLS\\) — port in use, retrying every 30 s$`));
+  await new Promise<void>((resolve) => busy.close(() => resolve()));
+  t.clock.advance(30_000);
+  await until(() => legacy().port === port, 'bound on the retry');
+  assert.is(legacy().waitingFor, undefined);
+  assert.match(t.log('communication'), /can't listen on 127\.0\.0\.1:\d+: address already in use \(attempt 1\), retrying in 30 s/);
+  await t.bridge.stop();
 });
 
 test.run();
