@@ -1,8 +1,9 @@
 // Routing through the bridge on loopback: events never come back to their source (a topic the
 // bridge both publishes and subscribes to), legacy-to-legacy forwarding only with
 // routing.forward_remote_events and never to the sender, Broker events to every legacy peer that
-// asked; and a configured Broker peer that is not reachable yet shows up in the legacy
-// pending_peers view with peer_unavailable, then as PEERED, then RECONNECTING after a loss.
+// asked; a configured Broker peer that is not reachable yet shows up in the legacy pending_peers
+// view with peer_unavailable, then as PEERED, then RECONNECTING after a loss; a reload drops a
+// removed node as our close (peer_removed) and keeps the unchanged one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { countVal } from '../../legacy/codec/builders.ts';
@@ -10,7 +11,7 @@ import { count, makeEvent } from '../../modern/data/index.ts';
 import { Endpoint } from '../../modern/endpoint/index.ts';
 import { freePort, startFramework, type Harness } from '../legacy/framework-helpers.ts';
 import { show } from '../legacy/helpers.ts';
-import { brokerPeer, startBridge, until } from './bridge-helpers.ts';
+import { brokerPeer, startBridge, testConfig, until } from './bridge-helpers.ts';
 
 /** A Bro 2.5 peer dialling the bridge with a class (its node name at the bridge), asking for X. */
 function bro(cls: string, port: number): Promise<Harness> {
@@ -78,6 +79,34 @@ test('a configured Broker peer: pending (peer_unavailable) until it listens, the
   }, 'RECONNECTING');
   assert.is(t.status(`broker:${zeek.nodeId}`), undefined);
   await t.bridge.stop();
+});
+
+test('reload: a removed node is closed by us (peer_removed), the unchanged one stays, other sections need a restart', async () => {
+  const config = {
+    legacy: { nodes: { a: { host: '127.0.0.1', class: 'a', events: '/^X$/' }, b: { host: '127.0.0.1', class: 'b' } } },
+    routing: { subscribe: ['zeek/x/'] },
+  };
+  const t = await startBridge(config);
+  const a = await bro('a', t.port.legacy);
+  const b = await bro('b', t.port.legacy);
+  await until(() => t.bridge.legacy.list().filter((p) => p.running).length === 2, 'a and b running');
+  const keyOf = (node: string): string => t.bridge.legacy.list().find((p) => p.nodeName === node)!.key;
+  const [ka, kb] = [keyOf('a'), keyOf('b')];
+  const r = t.bridge.reload(testConfig({ legacy: { nodes: { a: config.legacy.nodes.a } }, routing: { subscribe: ['zeek/y/'] } }));
+  assert.equal(r.legacy.removed, ['b']);
+  assert.equal(r.legacy.unchanged, ['a']);
+  assert.equal(r.needsRestart, ['routing']);
+  await until(() => b.of('remote_connection_closed').length === 1, 'b closed');
+  await until(() => t.status(kb) === undefined, 'b gone from the registry');
+  const bReports = t.reports.filter((x) => x.key === kb).map((x) => x.report.name);
+  assert.equal(bReports, ['endpoint_discovered', 'peer_added', 'peer_removed', 'endpoint_unreachable']);
+  assert.is(t.status(ka), 'peered');
+  assert.is(a.of('remote_connection_closed').length, 0);
+  assert.throws(() => t.bridge.reload({ legacy: { nodes: { a: { host: 'x' } } } }, 'new.json'), /new\.json: legacy\.nodes\.a\.host/);
+  assert.is(t.status(ka), 'peered', 'a bad reload changes nothing');
+  await t.bridge.stop();
+  await a.fw.stop();
+  await b.fw.stop();
 });
 
 test.run();
