@@ -64,6 +64,8 @@ export class LegacySide {
   private readonly lastStats = new Map<string, { eventsIn: number; eventsOut: number; bytesIn: number; bytesOut: number }>();
   private queued = new Map<string, number>();
   private stopping = false;
+  /** mainViews() between peer changes (it is asked for every Broker message). */
+  private mainCache: LegacyPeerState[] | undefined;
 
   constructor(options: LegacySideOptions) {
     this.o = options;
@@ -87,7 +89,8 @@ export class LegacySide {
 
   /** Peers that get Broker events through the main participant (those without a cluster endpoint). */
   mainViews(): LegacyPeerState[] {
-    return this.list().filter((p) => !p.clustered);
+    this.mainCache ??= this.list().filter((p) => !p.clustered);
+    return this.mainCache;
   }
 
   get(id: number): LegacyPeerState | undefined {
@@ -174,6 +177,7 @@ export class LegacySide {
       clustered: false,
     };
     this.peers.set(p.id, state);
+    this.mainCache = undefined;
     const outbound = this.fw.peers().find((x) => x.peer.id === p.id)?.initiator ?? false;
     this.t.peers.upsert(state.key, {
       protocol: 'legacy',
@@ -197,6 +201,7 @@ export class LegacySide {
       if (up !== undefined) {
         state.publisher = up.publisher;
         state.clustered = true;
+        this.mainCache = undefined;
         this.t.peers.upsert(state.key, { protocol: 'legacy', name: state.node, address: p.host, port: p.p, endpointId: up.endpointId });
       }
     }
@@ -212,6 +217,7 @@ export class LegacySide {
     if (state?.clustered) this.o.cluster?.down(p.id);
     this.t.logs.forgetPeer(this.nameOf(p));
     this.peers.delete(p.id);
+    this.mainCache = undefined;
     if (this.fw.pending_peers.has(p.id)) {
       this.t.peers.setStatus(key, PeerStatus.RECONNECTING);
     } else {
