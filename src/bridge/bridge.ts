@@ -119,6 +119,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       onPeerAdded: () => {
         for (const p of this.translator.logs.creates()) this.broker.publish(p.topic, p.message);
       },
+      onWarning: (message) => this.reporter.write('Reporter::WARNING', message.split(':')[0]!, message),
       ...(brokerClock !== undefined ? { clock: brokerClock } : {}),
     });
     if (c.state.enabled) {

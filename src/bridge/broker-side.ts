@@ -28,6 +28,8 @@ export interface BrokerSideOptions {
   onData: (topic: string, value: Data, origin: MessageOrigin) => void;
   /** A Broker peer arrived: it gets the LogCreates of the legacy log streams. */
   onPeerAdded?: () => void;
+  /** Something worth logging that is no peer's status (a rejected connection, a server error). */
+  onWarning?: (message: string) => void;
   clock?: Clock;
 }
 
@@ -71,6 +73,7 @@ export class BrokerSide {
       options.report({ protocol: 'broker', key, name: dialing?.name ?? e.context?.id, report: errorReport(e) });
     });
     this.endpoint.on('listening', (l) => (this.brokerPort = l.port));
+    this.endpoint.on('warning', (w) => options.onWarning?.(`Broker: ${w.message}`));
   }
 
   /** Publishes as the main participant and on every connected outbound WebSocket. */
@@ -99,7 +102,7 @@ export class BrokerSide {
       }
       this.server.on('websocket_client_added', (info) => this.wsClient(info, true));
       this.server.on('websocket_client_lost', (info) => this.wsClient(info, false));
-      this.server.on('error', () => undefined);
+      this.server.on('error', (err) => this.o.onWarning?.(`WebSocket server: ${err.message}`));
     }
     for (const p of b.peers) void this.endpoint.peer(p.address, p.port ?? b.default_port, p.retry ?? b.default_connect_retry);
     this.syncDialers();

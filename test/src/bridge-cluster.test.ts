@@ -83,8 +83,9 @@ test('manager sees hello/node_up for two legacy workers and a modern one; node_d
   assert.is(manager.view.get_active_node_count('WORKER'), 3);
   assert.is(manager.view.nodeid_to_node(idOf('worker-1')).name, 'worker-1');
   // The bridge's node endpoints got the manager's hello too.
-  await until(() => t.log('cluster').includes('got hello from manager'), 'hello from the manager at the bridge');
-  assert.is(t.log('cluster').match(/got hello from manager/g)?.length, 2);
+  await until(() => t.log('cluster').match(/got hello from manager/g)?.length === 2, 'hello from the manager at both node endpoints');
+  assert.match(t.log('cluster'), /\tworker-1\tgot hello from manager \(/);
+  assert.match(t.log('cluster'), /\tworker-2\tgot hello from manager \(/);
   // The legacy peers carry their cluster endpoint id in the registry.
   const legacyRecs = t.bridge.translator.peers.list().filter((p) => p.protocol === 'legacy');
   assert.equal(legacyRecs.map((p) => `${p.name} ${p.endpointId}`).sort(), [`worker-1 ${idOf('worker-1')}`, `worker-2 ${idOf('worker-2')}`]);
