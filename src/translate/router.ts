@@ -11,7 +11,8 @@
 // Translation failures drop the event and count the reason; nothing here throws.
 import { z } from 'zod';
 import type { SerialEvent } from '../../legacy/codec/index.ts';
-import { encodeData, makeEvent, parseZeekMessage, type Data, type VectorData, type ZeekEvent, type ZeekMessage } from '../../modern/data/index.ts';
+import { ByteWriter } from '../core/bytes.ts';
+import { makeEvent, parseZeekMessage, writeData, type Data, type VectorData, type ZeekEvent, type ZeekMessage } from '../../modern/data/index.ts';
 import type { MessageOrigin } from '../../modern/hub.ts';
 import type { TranslationDirection, TranslationDrops } from './drops.ts';
 import { isTranslationError, translationError } from './errors.ts';
@@ -103,6 +104,15 @@ function digest(bytes: Uint8Array): string {
   return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${bytes.length}`;
 }
 
+const argsScratch = new ByteWriter(256);
+
+/** Digest of an event's arguments as a bin v1 vector, encoded into a reused buffer. */
+function argsDigest(args: readonly Data[]): string {
+  const w = argsScratch.reset();
+  writeData(w, { type: 'vector', elements: args as Data[] });
+  return digest(w.peek());
+}
+
 export class EventRouter {
   readonly config: RoutingConfig;
   private readonly cx: ValueContext;
@@ -112,6 +122,11 @@ export class EventRouter {
   private readonly participants = new Map<string, string | number>();
   /** `${peer}\0${name}\0${digest}` -> expiry (ms), in insertion order. */
   private readonly echoes = new Map<string, number>();
+  /**
+   * `${peer}\0${name}` -> latest expiry of an echo entry for it: a legacy event whose name was not
+   * sent to its peer within the window cannot be an echo, and skips encoding its arguments.
+   */
+  private readonly echoNames = new Map<string, number>();
 
   constructor(options: RouterOptions) {
     this.config = routingConfigSchema.parse(options.config ?? {});
@@ -156,8 +171,8 @@ export class EventRouter {
     let args: Data[];
     try {
       args = legacyArgsToBroker(ev, this.cx);
-      if (this.config.echo_window_ms > 0 && this.echoes.size > 0) {
-        const key = this.echoKey(source.id, ev.name, args);
+      if (this.config.echo_window_ms > 0 && this.echoes.size > 0 && (this.echoNames.get(`${source.id}\u0000${ev.name}`) ?? -1) >= this.now()) {
+        const key = this.echoKey(source.id, ev.name, argsDigest(args));
         const until = this.echoes.get(key);
         if (until !== undefined && until >= this.now()) {
           this.echoes.delete(key);
@@ -177,11 +192,12 @@ export class EventRouter {
     }
     const publications = this.topicsFor(source, ev.name).map((t) => ({ topic: t, message }));
     const forwards: LegacyPeerView[] = [];
+    let d: string | undefined;
     if (this.config.forward_remote_events) {
       for (const p of peers) {
         if (p.id === source.id || !p.running || !wantsEvent(p, ev.name)) continue;
         forwards.push(p);
-        this.rememberEcho(p.id, ev.name, args);
+        this.rememberEcho(p.id, ev.name, (d ??= argsDigest(args)));
       }
     }
     return { publications, forwards };
@@ -220,26 +236,34 @@ export class EventRouter {
         this.drop('broker_to_legacy', ev.name, err, origin.hop);
         continue;
       }
-      if (this.config.echo_window_ms > 0) for (const p of targets) this.rememberEcho(p.id, ev.name, ev.args);
+      if (this.config.echo_window_ms > 0) {
+        // One digest per event, whatever the number of peers it goes to.
+        const d = argsDigest(ev.args);
+        for (const p of targets) this.rememberEcho(p.id, ev.name, d);
+      }
       routes.push({ event: legacy, targets });
     }
     return routes;
   }
 
-  private echoKey(peer: string | number, name: string, args: readonly Data[]): string {
-    return `${peer}\u0000${name}\u0000${digest(encodeData({ type: 'vector', elements: args }))}`;
+  private echoKey(peer: string | number, name: string, argsDigest: string): string {
+    return `${peer}\u0000${name}\u0000${argsDigest}`;
   }
 
-  private rememberEcho(peer: string | number, name: string, args: readonly Data[]): void {
+  private rememberEcho(peer: string | number, name: string, argsDigest: string): void {
     if (this.config.echo_window_ms === 0) return;
     const now = this.now();
     for (const [k, until] of this.echoes) {
       if (until >= now && this.echoes.size < 4096) break;
       this.echoes.delete(k);
     }
-    const key = this.echoKey(peer, name, args);
+    const key = this.echoKey(peer, name, argsDigest);
+    const until = now + this.config.echo_window_ms;
     this.echoes.delete(key);
-    this.echoes.set(key, now + this.config.echo_window_ms);
+    this.echoes.set(key, until);
+    const names = this.echoNames;
+    if (names.size >= 4096) for (const [k, u] of names) if (u < now) names.delete(k);
+    names.set(`${peer}\u0000${name}`, until);
   }
 }
 
