@@ -5,10 +5,11 @@
 // (communication.log, cluster.log, broker.log, legacy remote logs) and the status listener.
 import { EventEmitter } from 'node:events';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { CommunicationFramework, type NodesReload } from '../../legacy/index.ts';
+import { CommunicationFramework, loadTlsMaterials, type NodesReload } from '../../legacy/index.ts';
 import { ClusterLayout, CLUSTER_LOG_COLUMNS, type ClusterLogEntry } from '../../modern/cluster/index.ts';
 import { MasterStore } from '../../modern/store/index.ts';
-import { parseBridgeConfig, type BridgeConfig, type BridgeConfigInput } from '../config/index.ts';
+import { ConfigError, parseBridgeConfig, type BridgeConfig, type BridgeConfigInput } from '../config/index.ts';
+import { isBridgeError } from '../core/errors.ts';
 import { StoreSyncState, type SyncProblem } from '../state/store-sync.ts';
 import type { DropRecord } from '../translate/drops.ts';
 import type { PeerChange } from '../translate/peer-registry.ts';
@@ -32,6 +33,22 @@ export interface BridgeOptions {
   brokerClock?: Clock;
   /** Receives every log's text instead of files under log_dir: (log name, text). */
   logSink?: (name: string, text: string) => void;
+  /** Names the config in errors (the file name). */
+  source?: string;
+}
+
+/**
+ * Runs a part's constructor; a problem it finds in its section (unreadable TLS files ...) becomes a
+ * ConfigError naming the source and the section's path.
+ */
+function inSection<T>(section: string, source: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (!isBridgeError(err) || err instanceof ConfigError || err.field === undefined) throw err;
+    const message = err.message.replace(/ \(field [^)]*\)$/, '').replace(new RegExp(`^${err.field}: `), '');
+    throw new ConfigError('config_invalid', source, [{ path: `${section}.${err.field}`, message }], { cause: err });
+  }
 }
 
 export interface BridgeEvents {
@@ -78,7 +95,8 @@ export class Bridge extends EventEmitter<BridgeEvents> {
 
   constructor(options: BridgeOptions) {
     super();
-    const c = parseBridgeConfig(options.config, 'config');
+    const source = options.source ?? 'config';
+    const c = parseBridgeConfig(options.config, source);
     this.config = c;
     this.running = c;
     const clock = (this.clock = options.clock ?? systemClock);
@@ -109,7 +127,9 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     );
     const report = (r: PeerReport): void => this.report(r);
     const brokerClock = options.brokerClock;
-    this.broker = new BrokerSide({
+    // Read TLS material before anything that runs timers: a bad file must not leave a process hanging.
+    const legacyTls = inSection('legacy', source, () => loadTlsMaterials(c.legacy));
+    this.broker = inSection('broker', source, () => new BrokerSide({
       broker: c.broker,
       websocket: c.websocket,
       subscriptions: this.translator.router.subscriptions(),
@@ -121,7 +141,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       },
       onWarning: (message) => this.reporter.write('Reporter::WARNING', message.split(':')[0]!, message),
       ...(brokerClock !== undefined ? { clock: brokerClock } : {}),
-    });
+    }));
     if (c.state.enabled) {
       const master = new MasterStore({ name: c.state.store, hub: this.broker.endpoint, clock: brokerClock ?? systemClock });
       const sync = new StoreSyncState({ store: master, types: this.translator.types, globals: c.state.globals, onProblem: (p) => this.stateProblem(p) });
@@ -132,6 +152,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       clock,
       logSink: this.logs.sink('communication'),
       logTimezone: c.log_timezone,
+      ...(legacyTls !== undefined ? { tls: legacyTls } : {}),
       ...(this.store !== undefined ? { store: this.store.sync } : {}),
     });
     // Node patterns (`events = /FX::.*/`) expand against the names the config declares.

@@ -71,7 +71,7 @@ export async function runMain(args: string[], io: CliIo = defaultIo(), signals: 
     }
     configPath = values.config;
     const config = load(configPath);
-    bridge = new Bridge({ config });
+    bridge = new Bridge({ config, source: configPath ?? 'default config' });
     const listeners = await bridge.start();
     const format = config.log_format === 'json' ? 'JSON lines' : 'Zeek TSV';
     io.stdout(`comm-bridge: node ${config.node} running (pid ${process.pid}); config ${configPath ?? '(embedded default)'}; logs in ${resolve(config.log_dir)} (${format})\n`);

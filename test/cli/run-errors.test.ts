@@ -1,6 +1,7 @@
 // `comm-bridge run` refusing to start: a config with errors (each named by file, path and rule), a
-// file that is not JSON or not there, a port already in use with no retry configured (for each
-// listener) — always a clear message on stderr and exit status 2, never a hang or a stack trace.
+// file that is not JSON or not there, TLS files it names that cannot be read, a port already in use
+// with no retry configured (for each listener) — always a clear message on stderr and exit status
+// 2, never a hang or a stack trace.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:net';
@@ -52,6 +53,16 @@ test('config errors: every problem named by file, path and rule; exit 2', async 
     const r4 = await runCli(['run', '--config', missing]);
     assert.is(r4.code, 2);
     assert.match(r4.err, `comm-bridge run: config_unreadable: ${missing}: cannot read: ENOENT`);
+
+    // Files the config names are read at start: a missing one is a config error too (no hang).
+    writeConfig(file, ephemeralConfig(dir.path, { legacy: { listen_interface: '127.0.0.1', listen_port: 0, listen_ssl: true, ssl_private_key: missing, ssl_ca_certificate: missing } }));
+    const r6 = await runCli(['run', '--config', file]);
+    assert.is(r6.code, 2);
+    assert.match(r6.err, `comm-bridge run: config_invalid: ${file}: legacy.ssl_private_key: cannot read ${missing}: ENOENT`);
+    writeConfig(file, ephemeralConfig(dir.path, { broker: { default_port: 0, ssl_certificate: missing, ssl_keyfile: missing, ssl_cafile: missing } }));
+    const r7 = await runCli(['run', '--config', file]);
+    assert.is(r7.code, 2);
+    assert.match(r7.err, `${file}: broker.ssl_`);
 
     const r5 = await runCli(['run', '--bogus']);
     assert.is(r5.code, 2);
