@@ -65,6 +65,7 @@ test('broping: pings -> native Broker peer -> pongs back; statuses and both view
   // Both views: the Broccoli peer PEERED in the registry and in connected_peers, the Broker peer too.
   const legacyKey = t.bridge.translator.peers.list().find((p) => p.protocol === 'legacy')!.key;
   assert.is(t.status(legacyKey), PEERED);
+  assert.equal(t.trail(legacyKey), ['connected', 'peered'], 'VERSION accepted: CONNECTED; handshake done: PEERED');
   t.bridge.status();
   assert.is(t.bridge.translator.peers.get(legacyKey)!.eventsIn, 3);
   assert.is(t.bridge.translator.peers.get(legacyKey)!.eventsOut, 3);
@@ -78,6 +79,7 @@ test('broping: pings -> native Broker peer -> pongs back; statuses and both view
   await until(() => t.events('legacy').includes('peer_lost'), 'peer_lost');
   assert.equal(t.events('legacy'), ['endpoint_discovered', 'peer_added', 'peer_lost', 'endpoint_unreachable']);
   assert.is(t.status(legacyKey), undefined);
+  assert.equal(t.trail(legacyKey), ['connected', 'peered', 'disconnected', 'removed'], 'an inbound peer is not retried by us');
   assert.equal(t.bridge.legacyView().connected_peers.map((e) => e.protocol), ['broker']);
 
   // It comes back (a new connection, a new peer id): peer_added again and events flow again.
