@@ -2,6 +2,7 @@
 //
 //   npx tsx bench/scale.ts [--sizes 1000,10000] [--runs N] [--seconds S] [--rate R] [--quick]
 //                          [--heap-snapshot DIR]   (the server's heap with every peer RUNNING)
+//                          [--server-cpu-prof DIR] (a CPU profile of the server process)
 //
 // Three processes: this one orchestrates; a server process runs the framework (so its resident
 // memory is only the framework's); a client process opens the connections, speaks the legacy
@@ -12,8 +13,9 @@
 // * KiB per peer: (RSS with every peer RUNNING − RSS before the first connection) / peers, both
 //   after a full GC in the server;
 // * then (on the last run of the largest size) every peer sends `scale_ping(client, seq)` at R
-//   events/s for S seconds: the server counts per client and checks the sequence (nothing lost,
-//   nothing out of order), and its RSS after GC is sampled every window; growth = last − first.
+//   events/s for a warm-up and then S seconds: the server counts per client and checks the
+//   sequence (nothing lost, nothing out of order), and its RSS after GC is sampled every window;
+//   growth is relative to the RSS after the warm-up (see steadyRun for why).
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -78,9 +80,13 @@ class Child {
   }
 }
 
+/** Extra node arguments for the server process (e.g. --cpu-prof). */
+let serverExecArgv: string[] = [];
+
 function startRole(role: 'server' | 'clients'): Child {
   const file = fileURLToPath(import.meta.url);
-  return new Child(spawn(process.execPath, ['--import', 'tsx', file, `--${role}`], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const execArgv = role === 'server' ? serverExecArgv : [];
+  return new Child(spawn(process.execPath, [...execArgv, '--import', 'tsx', file, `--${role}`], { stdio: ['pipe', 'pipe', 'inherit'] }));
 }
 
 function memory(): { rss: number; heap: number; external: number; cpuMs: number } {
@@ -319,6 +325,8 @@ export interface ScaleOptions {
   log?: (line: string) => void;
   /** Write a heap snapshot of the server with every peer RUNNING into this directory. */
   heapSnapshotDir?: string;
+  /** Extra node arguments for the server process (e.g. ['--cpu-prof', '--cpu-prof-dir', DIR]). */
+  serverExecArgv?: string[];
 }
 
 interface RunResult {
@@ -332,7 +340,7 @@ interface RunResult {
 
 let snapshotDir: string | undefined;
 
-async function handshakeRun(n: number, steady: { rate: number; seconds: number } | undefined, log: (l: string) => void): Promise<{ run: RunResult; steadyRow?: BenchRow }> {
+async function handshakeRun(n: number, steady: { rate: number; seconds: number; warmup: number } | undefined, log: (l: string) => void): Promise<{ run: RunResult; steadyRow?: BenchRow }> {
   const server = startRole('server');
   const clients = startRole('clients');
   try {
@@ -365,16 +373,25 @@ async function handshakeRun(n: number, steady: { rate: number; seconds: number }
   }
 }
 
-async function steadyRun(server: Child, clients: Child, peers: number, o: { rate: number; seconds: number }, log: (l: string) => void): Promise<BenchRow> {
+/**
+ * The steady phase. The clients send for warmup + seconds; memory growth is measured over the
+ * last `seconds` only: when traffic starts, V8 grows its young generation to the allocation rate
+ * (tens of MiB at once, whatever the number of peers), which is heap sizing, not growth over time.
+ * The RSS before any traffic is reported too.
+ */
+async function steadyRun(server: Child, clients: Child, peers: number, o: { rate: number; seconds: number; warmup: number }, log: (l: string) => void): Promise<BenchRow> {
   const windows = Math.max(5, Math.min(6, Math.round(o.seconds / 10)));
   const windowMs = (o.seconds * 1000) / windows;
+  const idle = await server.call({ cmd: 'memory' });
+  const t0 = performance.now();
+  const sending = clients.call({ cmd: 'send', rate: o.rate, seconds: o.warmup + o.seconds });
+  await sleep(o.warmup * 1000);
   const start = await server.call({ cmd: 'memory' });
   const startRss = Number(start.rss);
-  const t0 = performance.now();
-  const sending = clients.call({ cmd: 'send', rate: o.rate, seconds: o.seconds });
+  log(`  after ${o.warmup} s of traffic: RSS ${(Number(idle.rss) / 2 ** 20).toFixed(0)} -> ${(startRss / 2 ** 20).toFixed(0)} MiB (young generation sized to the traffic); measuring ${o.seconds} s`);
   const rates: number[] = [];
   const growth: number[] = [];
-  let last = 0;
+  let last = Number((await server.call({ cmd: 'counts', clients: 0 })).received);
   let lastAt = performance.now();
   for (let w = 0; w < windows; w++) {
     await sleep(windowMs);
@@ -385,7 +402,8 @@ async function steadyRun(server: Child, clients: Child, peers: number, o: { rate
     lastAt = now;
     const mem = await server.call({ cmd: 'memory' });
     growth.push((100 * (Number(mem.rss) - startRss)) / startRss);
-    log(`  window ${w + 1}/${windows}: ${rates[w]!.toFixed(0)} events/s received, RSS ${(Number(mem.rss) / 2 ** 20).toFixed(0)} MiB (${growth[w]!.toFixed(1)} %)`);
+    const mib = (x: unknown): string => (Number(x) / 2 ** 20).toFixed(0);
+    log(`  window ${w + 1}/${windows}: ${rates[w]!.toFixed(0)} events/s received, RSS ${mib(mem.rss)} MiB (${growth[w]!.toFixed(1)} %), JS heap ${mib(mem.heap)} MiB, buffers ${mib(mem.external)} MiB`);
   }
   const sent = await sending;
   const expected = Number(sent.sent);
@@ -403,13 +421,13 @@ async function steadyRun(server: Child, clients: Child, peers: number, o: { rate
   const end = await server.call({ cmd: 'memory' });
   const elapsed = performance.now() - t0;
   // CPU share of one core while the events flowed (the GCs of the samples included).
-  const serverCpu = (100 * (Number(end.cpuMs) - Number(start.cpuMs))) / elapsed;
+  const serverCpu = (100 * (Number(end.cpuMs) - Number(idle.cpuMs))) / elapsed;
   const clientCpu = (100 * Number(sent.cpuMs)) / (Number(sent.seconds) * 1000);
   const endGrowth = (100 * (Number(end.rss) - startRss)) / startRss;
   const lost = short + Number(c.outOfOrder) + Number(sent.writesFailed) + (peers - Number(c.sessions));
   return {
     bench: 'scale',
-    case: `${peers.toLocaleString('en-US')} peers × ${o.rate} events/s for ${o.seconds} s: received events/s per window, RSS growth`,
+    case: `${peers.toLocaleString('en-US')} peers × ${o.rate} events/s for ${o.seconds} s: received events/s per window, RSS growth (after ${o.warmup} s warm-up)`,
     peers,
     events: expected,
     eventsPerSec: stat(rates),
@@ -418,8 +436,9 @@ async function steadyRun(server: Child, clients: Child, peers: number, o: { rate
     runs: windows,
     note:
       `offered ${(expected / Number(sent.seconds)).toFixed(0)} events/s (clients sent for ${Number(sent.seconds).toFixed(1)} s at ${clientCpu.toFixed(0)} % of a core; server ${serverCpu.toFixed(0)} %), ` +
-      `sent ${expected.toLocaleString('en-US')}, received ${Number(c.received).toLocaleString('en-US')}, out of order ${String(c.outOfOrder)}, ` +
-      `peers still connected ${String(c.sessions)}/${peers}; RSS ${(startRss / 2 ** 20).toFixed(0)} → ${(Number(end.rss) / 2 ** 20).toFixed(0)} MiB (${endGrowth.toFixed(1)} %) after GC`,
+      `sent ${expected.toLocaleString('en-US')} (incl. ${o.warmup} s warm-up), received ${Number(c.received).toLocaleString('en-US')}, out of order ${String(c.outOfOrder)}, ` +
+      `peers still connected ${String(c.sessions)}/${peers}; RSS after GC: ${(Number(idle.rss) / 2 ** 20).toFixed(0)} MiB before traffic, ` +
+      `${(startRss / 2 ** 20).toFixed(0)} after the warm-up, ${(Number(end.rss) / 2 ** 20).toFixed(0)} at the end (${endGrowth.toFixed(1)} % over the measured run)`,
   };
 }
 
@@ -427,9 +446,10 @@ export async function runScaleBench(options: ScaleOptions = {}): Promise<BenchRo
   const quick = options.quick ?? false;
   const sizes = options.sizes ?? [1000, 10_000];
   const runs = options.runs ?? 5;
-  const steady = { rate: options.rate ?? 10, seconds: options.seconds ?? (quick ? 10 : 60) };
+  const steady = { rate: options.rate ?? 10, seconds: options.seconds ?? (quick ? 10 : 60), warmup: quick ? 3 : 10 };
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   snapshotDir = options.heapSnapshotDir;
+  serverExecArgv = options.serverExecArgv ?? [];
   const rows: BenchRow[] = [];
   const largest = Math.max(...sizes);
   let steadyRow: BenchRow | undefined;
@@ -475,6 +495,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       ...(argValue(process.argv, '--seconds') ? { seconds: Number(argValue(process.argv, '--seconds')) } : {}),
       ...(argValue(process.argv, '--rate') ? { rate: Number(argValue(process.argv, '--rate')) } : {}),
       ...(argValue(process.argv, '--heap-snapshot') ? { heapSnapshotDir: argValue(process.argv, '--heap-snapshot')! } : {}),
+      ...(argValue(process.argv, '--server-cpu-prof') ? { serverExecArgv: ['--cpu-prof', '--cpu-prof-dir', argValue(process.argv, '--server-cpu-prof')!] } : {}),
     });
     for (const r of rows) {
       const figs = [r.handshakesPerSec && `${fmtStat(r.handshakesPerSec)} handshakes/s`, r.kibPerPeer && `${fmtStat(r.kibPerPeer)} KiB/peer`, r.eventsPerSec && `${fmtStat(r.eventsPerSec)} events/s`, r.growthPct && `growth ${fmtStat(r.growthPct)} %`, `lost ${r.lost ?? 0}`];
