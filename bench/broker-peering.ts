@@ -3,18 +3,20 @@
 // `[1, 1, ["event_1", [42 (integer), "test"]]]`, in plaintext and with anonymous TLS.
 // Median of 5 runs, with min and max.
 //
-//   npx tsx bench/broker-peering.ts [--seconds S] [--runs N] [--modes plain,tls] [--rates 1000,10000]
+//   npx tsx bench/broker-peering.ts [--seconds S] [--runs N] [--modes plain,tls] [--rates 1000,10000] [--burst N]
 //   node --cpu-prof --import tsx bench/broker-peering.ts --child-cpu-prof DIR   (profiles both sides)
 //
 // One-way rows keep at most WINDOW events in flight (published, not yet acknowledged by the
 // receiver), so the figure is a rate the peering sustains without queueing or dropping, not how fast
 // a sender fills buffers. Latency rows publish at a fixed rate; the other process answers every
-// event on a second topic and the sender measures the round trip.
+// event on a second topic and the sender measures the round trip. Burst rows publish N events in
+// one turn with Broker's default peer buffer (8192) under each overflow policy and show what the
+// policy did: backpressure (everything delivered), drops, or the peer disconnected.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { asZeekMessage, count, integer, makeEvent, str, type Data } from '../modern/data/index.ts';
-import { Endpoint } from '../modern/endpoint/index.ts';
+import { Endpoint, type OverflowPolicy } from '../modern/endpoint/index.ts';
 import { fmtStat, percentile, stat, type BenchRow } from './common.ts';
 
 export type { BenchRow as PeeringBenchRow, Stat } from './common.ts';
@@ -42,6 +44,8 @@ async function child(mode: 'plain' | 'tls'): Promise<void> {
       ep.publish(PONG, value);
     } else if (topic === '/benchmark/reset') {
       received = 0;
+    } else if (topic === '/benchmark/query') {
+      ep.publish(ACKS, count(received));
     }
   });
   ep.subscribe('/benchmark/');
@@ -71,8 +75,8 @@ class Sender {
   private onAck: (() => void) | undefined;
   private onPong: ((v: Data) => void) | undefined;
 
-  constructor(mode: 'plain' | 'tls') {
-    this.ep = new Endpoint({ disable_ssl: mode === 'plain', env: {}, peer_buffer_size: 1 << 16, peer_overflow_policy: 'disconnect' });
+  constructor(mode: 'plain' | 'tls', buffer: { size: number; policy: OverflowPolicy } = { size: 1 << 16, policy: 'disconnect' }) {
+    this.ep = new Endpoint({ disable_ssl: mode === 'plain', env: {}, peer_buffer_size: buffer.size, peer_overflow_policy: buffer.policy });
     this.ep.on('data', (topic, value) => {
       if (topic === ACKS && value.type === 'count') {
         this.acked = Number(value.value);
@@ -119,6 +123,30 @@ class Sender {
     while (this.acked < Math.floor(sent / ACK_EVERY) * ACK_EVERY && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
     if (this.acked < Math.floor(sent / ACK_EVERY) * ACK_EVERY) this.lost++;
     return done / elapsed;
+  }
+
+  /**
+   * Publishes `n` events in one turn of the event loop, no window: more than the socket takes at
+   * once, so the peer buffer and its overflow policy decide. Returns what the receiver counted
+   * once nothing more arrives, the policy's drops, and whether the peering survived.
+   */
+  async burst(n: number): Promise<{ delivered: number; overflows: number; peerKept: boolean }> {
+    this.ep.publish('/benchmark/reset', count(0));
+    this.acked = 0;
+    const event = benchEvent();
+    for (let i = 0; i < n; i++) this.ep.publish(EVENTS, event);
+    const overflows = [...this.ep.peeringStats().values()][0]?.num_overflows ?? 0;
+    let last = -1;
+    for (let quiet = 0; quiet < 3; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (this.lost > 0) break;
+      this.ep.publish('/benchmark/query', count(0));
+      await new Promise((r) => setTimeout(r, 50));
+      quiet = this.acked === last ? quiet + 1 : 0;
+      last = this.acked;
+    }
+    const stats = [...this.ep.peeringStats().values()][0];
+    return { delivered: this.acked, overflows: stats?.num_overflows ?? overflows, peerKept: this.lost === 0 };
   }
 
   /** Publishes `rate` events/s for `seconds`; round-trip times in microseconds. */
@@ -168,6 +196,8 @@ export interface PeeringBenchOptions {
   rates?: number[];
   /** Extra node arguments for the receiving process (e.g. --cpu-prof). */
   childExecArgv?: string[];
+  /** Events of the no-window burst rows (plaintext only); 0 skips them. */
+  burst?: number;
 }
 
 export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): Promise<BenchRow[]> {
@@ -197,10 +227,36 @@ export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): 
         }
         rows.push({ bench: 'broker-peering', case: `round trip at ${rate / 1000}k events/s`, mode, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99), lost: sender.lost, runs });
       }
+      if (mode === 'plain' && (options.burst ?? 200_000) > 0) rows.push(...(await bursts(mode, port, options.burst ?? 200_000)));
     } finally {
       await sender.ep.shutdown();
       proc.stdin!.end();
       await new Promise((r) => proc.once('exit', r));
+    }
+  }
+  return rows;
+}
+
+/** Backpressure: one unwindowed burst per overflow policy, with Broker's default buffer size. */
+async function bursts(mode: 'plain' | 'tls', port: number, n: number): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const policy of ['drop_oldest', 'drop_newest', 'disconnect'] as OverflowPolicy[]) {
+    const s = new Sender(mode, { size: 8192, policy });
+    try {
+      await s.connect(port);
+      const b = await s.burst(n);
+      rows.push({
+        bench: 'broker-peering',
+        case: `burst of ${n.toLocaleString('en-US')} events in one turn, no window: peer_buffer_size 8192, ${policy}`,
+        mode,
+        events: n,
+        delivered: b.delivered,
+        dropped: b.overflows,
+        peerKept: b.peerKept,
+        runs: 1,
+      });
+    } finally {
+      await s.ep.shutdown();
     }
   }
   return rows;
@@ -219,6 +275,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const modes = (arg('--modes') ?? 'plain,tls').split(',') as ('plain' | 'tls')[];
     const profile = arg('--child-cpu-prof');
     const rows = await runBrokerPeeringBench({
+      burst: Number(arg('--burst') ?? 200_000),
       seconds: Number(arg('--seconds') ?? 2),
       runs: Number(arg('--runs') ?? 5),
       modes,
@@ -229,7 +286,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     for (const r of rows) {
       const what = r.eventsPerSec
         ? `${fmtStat(r.eventsPerSec).padStart(30)} events/s`
-        : `p50 ${fmtStat(r.p50us)} us  p90 ${fmtStat(r.p90us)} us  p99 ${fmtStat(r.p99us)} us`;
+        : r.delivered !== undefined
+          ? r.peerKept
+            ? `delivered ${r.delivered} of ${r.events}, dropped by the policy ${r.dropped}, peer kept`
+            : 'peer disconnected by the policy'
+          : `p50 ${fmtStat(r.p50us)} us  p90 ${fmtStat(r.p90us)} us  p99 ${fmtStat(r.p99us)} us`;
       console.log(`${(r.mode ?? "").padEnd(6)} ${r.case.padEnd(28)} ${what}${r.lost ? `  LOST ${r.lost}` : ''}`);
     }
   }

@@ -40,6 +40,10 @@ export interface BenchRow {
   growthPct?: Stat;
   /** Events lost / peers dropped in any run (must be 0). */
   lost?: number;
+  /** Backpressure rows: events that arrived, events the overflow policy dropped, peering kept. */
+  delivered?: number;
+  dropped?: number;
+  peerKept?: boolean;
   /** Runs behind each Stat. */
   runs?: number;
   /** Anything the figures alone do not say (e.g. how far a scale run got and why). */

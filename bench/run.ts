@@ -40,7 +40,7 @@ const SUITES: Suite[] = [
   { name: 'legacy-codec', rows: '1', run: (q) => runLegacyCodecBench(q ? { events: 2000, runs: 5 } : {}) },
   { name: 'broker-codec', rows: '1', run: (q) => runBrokerCodecBench(q ? { events: 2000, runs: 5 } : {}) },
   { name: 'raw-pipe', rows: '2', run: (q) => runRawPipeBench(q ? { seconds: 0.5, runs: 5 } : {}) },
-  { name: 'broker-peering', rows: '3', needs: ['raw-pipe'], run: (q) => runBrokerPeeringBench(q ? { seconds: 0.5, runs: 5 } : {}) },
+  { name: 'broker-peering', rows: '3', needs: ['raw-pipe'], run: (q) => runBrokerPeeringBench(q ? { seconds: 0.5, runs: 5, burst: 50_000 } : {}) },
   { name: 'websocket', rows: '4', run: (q) => runWebSocketBench(q ? { events: 20_000, runs: 5 } : {}) },
   { name: 'bridge', rows: '5', run: (q) => runBridgeBench(q ? { seconds: 0.5, runs: 5 } : {}) },
   { name: 'legacy-fanout', rows: '5', run: (q) => runLegacyFanoutBench(q ? { events: 5000, runs: 5 } : {}) },
@@ -77,6 +77,13 @@ export function figureText(r: BenchRow): string {
   if (r.p99us) parts.push(`p50 ${fmtNumber(r.p50us?.median ?? NaN)} · p90 ${fmtNumber(r.p90us?.median ?? NaN)} · p99 ${fmtStat(r.p99us)} µs`);
   if (r.ms) parts.push(`${fmtStat(r.ms)} ms`);
   if (r.growthPct) parts.push(`RSS growth ${fmtStat(r.growthPct)} %`);
+  if (r.delivered !== undefined) {
+    parts.push(
+      r.peerKept
+        ? `delivered ${r.delivered.toLocaleString('en-US')} of ${(r.events ?? 0).toLocaleString('en-US')}, policy dropped ${(r.dropped ?? 0).toLocaleString('en-US')}, peer kept`
+        : 'peer disconnected by the policy (what was queued is gone)',
+    );
+  }
   if (r.lost) parts.push(`LOST ${r.lost.toLocaleString('en-US')}`);
   return parts.join(', ');
 }
