@@ -1,7 +1,7 @@
 // Issue 7 row 5: end to end through the bridge daemon (src/bridge/), both directions.
 //
 //   npx tsx bench/bridge.ts [--seconds S] [--runs N] [--rates 1000,10000] [--tls]
-//   node --cpu-prof --import tsx bench/bridge.ts --child-cpu-prof DIR   (profiles the bridge)
+//   npx tsx bench/bridge.ts --child-cpu-prof DIR | --child-trace-gc   (profile / GC trace of the bridge)
 //
 // The bridge runs in its own process (a Bridge with a legacy listener and a native Broker
 // listener, plaintext unless --tls, logs discarded). This process plays both outer peers:
@@ -59,7 +59,8 @@ async function startBridgeProcess(tls: boolean, execArgv: readonly string[]): Pr
   const proc = spawn(process.execPath, [...execArgv, '--import', 'tsx', file, '--child', tls ? 'tls' : 'plain'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! });
   const ports = await new Promise<{ legacy: number; broker: number }>((resolve, reject) => {
-    lines.once('line', (l) => resolve(JSON.parse(l) as { legacy: number; broker: number }));
+    // Anything else the child prints (e.g. --trace-gc) goes to stderr.
+    lines.on('line', (l) => (l.startsWith('{') ? resolve(JSON.parse(l) as { legacy: number; broker: number }) : process.stderr.write(`bridge: ${l}\n`)));
     proc.once('exit', (code) => reject(new Error(`bridge exited with ${code}`)));
   });
   return { proc, ...ports };
@@ -319,12 +320,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     void bridgeRole(role === 'tls');
   } else {
     const profile = argValue(process.argv, '--child-cpu-prof');
+    const extra = process.argv.includes('--child-trace-gc') ? ['--trace-gc'] : [];
     const rows = await runBridgeBench({
       seconds: Number(argValue(process.argv, '--seconds') ?? 2),
       runs: Number(argValue(process.argv, '--runs') ?? 5),
       rates: (argValue(process.argv, '--rates') ?? '1000,10000').split(',').filter((r) => r !== '').map(Number),
       tls: process.argv.includes('--tls'),
-      ...(profile ? { childExecArgv: ['--cpu-prof', '--cpu-prof-dir', profile] } : {}),
+      childExecArgv: [...extra, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [])],
     });
     console.log('End to end through the bridge (legacy peer <-> bridge process <-> Broker peer), median of runs [min..max]');
     for (const r of rows) {
