@@ -3,6 +3,8 @@
 // addresses, otherwise lowercase IPv6 with the longest run (>= 2) of zero groups shortened to `::`
 // (the first run on a tie) and no embedded-IPv4 notation.
 
+import { ipv6GroupsText } from '../../src/core/capture/ip.ts';
+
 export function isV4Mapped(b: Uint8Array): boolean {
   return (
     b[0] === 0 && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[4] === 0 && b[5] === 0 &&
@@ -23,31 +25,7 @@ export function v4MappedBytes(a: number, b: number, c: number, d: number): Uint8
 
 export function formatAddress(b: Uint8Array): string {
   if (isV4Mapped(b)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  const groups = new Array<number>(8);
-  let allZero = true;
-  for (let i = 0; i < 8; i++) {
-    groups[i] = (b[2 * i]! << 8) | b[2 * i + 1]!;
-    if (groups[i] !== 0) allZero = false;
-  }
-  if (allZero) return '::';
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i >= 2 && j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number) => g.toString(16);
-  if (bestStart < 0) return groups.map(hex).join(':');
-  return `${groups.slice(0, bestStart).map(hex).join(':')}::${groups.slice(bestStart + bestLen).map(hex).join(':')}`;
+  return ipv6GroupsText(b);
 }
 
 function parseIPv4Parts(text: string): [number, number, number, number] | undefined {

@@ -1,6 +1,7 @@
 // Scalar text forms of Broker's JSON encoder (spec §3.3), byte for byte: reals as C printf("%f"),
 // timestamps in milliseconds without zone (including Broker's pre-epoch quirk), timespans in the
 // largest exact unit, ports as `80/tcp`, and its string escaping.
+import { doubleParts } from '../../src/core/float-bits.ts';
 import type { Int64, PortProtocol } from './types.ts';
 
 /** C's printf("%f"): fixed notation, 6 decimals, exact binary value rounded half-to-even. */
@@ -20,20 +21,8 @@ export function formatRealF(x: number): string {
   return (negative ? '-' : '') + exactFixed6(a);
 }
 
-const F64 = new DataView(new ArrayBuffer(8));
-
 function exactFixed6(a: number): string {
-  F64.setFloat64(0, a);
-  const hi = F64.getUint32(0);
-  const lo = F64.getUint32(4);
-  const biased = (hi >>> 20) & 0x7ff;
-  let mantissa = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  let exp: number;
-  if (biased === 0) exp = -1074;
-  else {
-    mantissa |= 1n << 52n;
-    exp = biased - 1075;
-  }
+  const { mantissa, exponent: exp } = doubleParts(a);
   let q: bigint;
   if (exp >= 0) q = (mantissa * 1_000_000n) << BigInt(exp);
   else {

@@ -120,8 +120,8 @@ export interface ListeningEvent {
   readonly port: number;
 }
 
-/** Every event an Endpoint emits, with its listener signature. */
-export interface EndpointEvents {
+/** Broker's status events, shared by the native Endpoint and the WebSocket client. */
+export interface PeerStatusEvents {
   endpoint_discovered: (e: StatusEvent) => void;
   peer_added: (e: StatusEvent) => void;
   peer_removed: (e: StatusEvent) => void;
@@ -129,6 +129,10 @@ export interface EndpointEvents {
   endpoint_unreachable: (e: StatusEvent) => void;
   /** Every status, after its own event (Zeek raises Broker::status only for `unspecified`). */
   status: (e: StatusEvent) => void;
+}
+
+/** Every event an Endpoint emits, with its listener signature. */
+export interface EndpointEvents extends PeerStatusEvents {
   error: (e: ErrorEvent) => void;
   warning: (e: WarningEvent) => void;
   /** A data message on a topic the endpoint subscribed to (`subscribe`), not one it published. */

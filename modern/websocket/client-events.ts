@@ -2,7 +2,7 @@
 // server peer has it, its error event with the server's reply, injectable time and randomness.
 import type { Clock } from '../../src/core/clock.ts';
 import type { Data } from '../data/index.ts';
-import type { ErrorEvent, StatusEvent } from '../endpoint/events.ts';
+import type { ErrorEvent, PeerStatusEvents } from '../endpoint/events.ts';
 import type { MessageOrigin } from '../hub.ts';
 
 /** The endpoint's ErrorEvent, plus the server's `{"type":"error"}` reply when that is the cause. */
@@ -11,14 +11,7 @@ export interface WebSocketErrorEvent extends ErrorEvent {
 }
 
 /** The native Endpoint's event surface (EndpointEvents), as far as a single server peer has it. */
-export interface WebSocketClientEvents {
-  endpoint_discovered: (e: StatusEvent) => void;
-  peer_added: (e: StatusEvent) => void;
-  peer_removed: (e: StatusEvent) => void;
-  peer_lost: (e: StatusEvent) => void;
-  endpoint_unreachable: (e: StatusEvent) => void;
-  /** Every status, after its own event. */
-  status: (e: StatusEvent) => void;
+export interface WebSocketClientEvents extends PeerStatusEvents {
   error: (e: WebSocketErrorEvent) => void;
   /** A data message on a subscribed topic; `origin.hop` is the server's endpoint id. */
   data: (topic: string, value: Data, origin: MessageOrigin) => void;

@@ -6,6 +6,8 @@
 // Zeek computes the fixed-point digits with double arithmetic (whole part, then fraction * 10^6
 // with round-half-even on an exact .5), so the same IEEE operations are used here.
 
+import { doubleParts } from './float-bits.ts';
+
 const INT_MAX = 2147483647;
 
 /** Digits of `whole` and six-decimal `frac` the way Zeek's fixed-point formatter rounds them. */
@@ -28,18 +30,7 @@ function fixed6(value: number): { whole: number; frac: number } {
 
 /** Exact decimal expansion of a finite non-negative double: integer digits and fraction digits. */
 function exactDecimal(v: number): { int: string; frac: string } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, v);
-  const hi = view.getUint32(0);
-  const lo = view.getUint32(4);
-  const biased = (hi >>> 20) & 0x7ff;
-  let mantissa = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  let exp: number;
-  if (biased === 0) exp = -1074;
-  else {
-    mantissa |= 1n << 52n;
-    exp = biased - 1075;
-  }
+  const { mantissa, exponent: exp } = doubleParts(v);
   if (exp >= 0) return { int: (mantissa << BigInt(exp)).toString(), frac: '' };
   const digits = (mantissa * 5n ** BigInt(-exp)).toString().padStart(-exp + 1, '0');
   return { int: digits.slice(0, exp), frac: digits.slice(exp).replace(/0+$/, '') };

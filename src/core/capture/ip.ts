@@ -2,29 +2,47 @@
 
 /** RFC 5952 text of the IPv6 address at `off` (lowercase, longest run of two or more zero groups as ::). */
 export function ipv6Text(bytes: Uint8Array, off = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[off + i]! << 8) | bytes[off + i + 1]!);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${bytes[off + 12]}.${bytes[off + 13]}.${bytes[off + 14]}.${bytes[off + 15]}`;
-  }
+  let mapped = bytes[off + 10] === 0xff && bytes[off + 11] === 0xff;
+  for (let i = 0; mapped && i < 10; i++) mapped = bytes[off + i] === 0;
+  if (mapped) return `::ffff:${bytes[off + 12]}.${bytes[off + 13]}.${bytes[off + 14]}.${bytes[off + 15]}`;
+  return ipv6GroupsText(bytes, off);
+}
+
+/**
+ * The eight groups of the IPv6 address at `off` in lowercase hex, the longest run (>= 2) of zero
+ * groups shortened to `::` (the first one on a tie), never an embedded IPv4 part.
+ */
+export function ipv6GroupsText(bytes: Uint8Array, off = 0): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
+    if (group(bytes, off, i) !== 0) {
       i++;
       continue;
     }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+    let j = i + 1;
+    while (j < 8 && group(bytes, off, j) === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += group(bytes, off, i).toString(16);
+  }
+  return out;
+}
+
+function group(bytes: Uint8Array, off: number, i: number): number {
+  return (bytes[off + 2 * i]! << 8) | bytes[off + 2 * i + 1]!;
 }
 
 export function parseIpv4(text: string): Uint8Array | undefined {
