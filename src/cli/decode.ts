@@ -1,5 +1,7 @@
-// `comm-bridge decode FILE [--protocol legacy|broker|websocket] [--strict] [--conn N]`
+// `comm-bridge decode FILE [--protocol legacy|broker|websocket] [--strict] [--conn N] [--keylog FILE]...`
 // Prints one JSON object per decoded message: conn, dir, t first, then the decoder's fields.
+// TLS connections are decrypted first when a key log holds their secrets.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Capture, CaptureRecord, DecodedMessage, Direction, ProtocolDecoder, StreamDecoder } from '../core/capture/types.ts';
 import { readCaptureFile } from '../core/capture/read.ts';
@@ -7,6 +9,9 @@ import { captureError } from '../core/capture/errors.ts';
 import { stringifyJson } from '../core/json.ts';
 import { DECODERS, decoderByName, detectDecoder } from './protocols.ts';
 import { cliError, createOutput, type CliIo, defaultIo, parseConn } from './io.ts';
+import { decryptCapture } from '../core/capture/tls/decrypt-capture.ts';
+import { KeyLog, parseKeyLog } from '../core/capture/tls/keylog.ts';
+import type { TlsLimits } from '../core/capture/tls/errors.ts';
 
 /** Bytes of each direction given to `detect`. */
 const DETECT_BYTES = 4096;
@@ -18,6 +23,9 @@ export interface DecodeOptions {
   strict?: boolean;
   /** Only this connection. */
   conn?: number;
+  /** Secrets for decrypting TLS connections; without it they are reported undecoded, with why. */
+  keyLog?: KeyLog;
+  tlsLimits?: Partial<TlsLimits>;
 }
 
 /** One output line before serialisation. */
@@ -58,8 +66,9 @@ export function openingBytes(records: readonly CaptureRecord[], conn: number, li
   ).get(conn) ?? NOTHING;
 }
 
+/** Any TLS record header: a connection caught after its handshake still shows these. */
 function looksLikeTls(b: Uint8Array): boolean {
-  return b.length >= 3 && b[0] === 0x16 && b[1] === 0x03 && b[2]! <= 0x04;
+  return b.length >= 3 && b[0]! >= 20 && b[0]! <= 23 && b[1] === 0x03 && b[2]! <= 0x04;
 }
 
 interface ConnState {
@@ -77,7 +86,25 @@ export function decodeCapture(capture: Capture, options: DecodeOptions, emit: (l
   const decoders = options.decoders ?? DECODERS;
   const summary: DecodeSummary = { messages: 0, errors: 0, connections: 0 };
   const states = new Map<number, ConnState>();
-  const openings = openingBytesByConn(capture.records);
+  const seen = new Set<number>();
+  // TLS connections become the plaintext each side sent, decoded like any other connection.
+  const tls = decryptCapture(capture, { ...(options.keyLog ? { keyLog: options.keyLog } : {}), ...(options.tlsLimits ? { limits: options.tlsLimits } : {}) });
+  const records = tls.capture.records;
+  const openings = openingBytesByConn(records);
+  let nextNote = 0;
+  const notesUpTo = (index: number) => {
+    for (; nextNote < tls.notes.length && tls.notes[nextNote]!.at <= index; nextNote++) {
+      const note = tls.notes[nextNote]!;
+      if (options.conn !== undefined && note.conn !== options.conn) continue;
+      if (!seen.has(note.conn)) {
+        seen.add(note.conn);
+        summary.connections++;
+      }
+      // Like the undecoded line of an unknown protocol, the TLS one is not a message.
+      if (note.message.type === 'undecoded') emit({ conn: note.conn, dir: note.dir, t: note.t, ...note.message });
+      else out(note.conn, note.dir, note.t, [note.message]);
+    }
+  };
   const out = (conn: number, dir: Direction, t: number, msgs: DecodedMessage[]) => {
     for (const m of msgs) {
       summary.messages++;
@@ -95,18 +122,26 @@ export function decodeCapture(capture: Capture, options: DecodeOptions, emit: (l
       out(conn, dir, t, [{ type: 'error', code: typeof e.code === 'string' ? e.code : 'decoder_failure', message: String(e.message ?? err) }]);
     }
   };
-  for (const r of capture.records) {
+  for (let i = 0; i < records.length; i++) {
+    notesUpTo(i);
+    const r = records[i]!;
     if (options.conn !== undefined && r.conn !== options.conn) continue;
     let state = states.get(r.conn);
     if (!state) {
-      summary.connections++;
+      if (!seen.has(r.conn)) {
+        seen.add(r.conn);
+        summary.connections++;
+      }
       const opening = openings.get(r.conn) ?? NOTHING;
-      const decoder = options.decoder ?? detectDecoder(opening.c2s, opening.s2c, decoders);
+      const tlsConn = tls.connections.get(r.conn);
+      // A TLS connection without plaintext already has its undecoded line (with the reason).
+      const decoder = tlsConn && tlsConn.plaintextBytes === 0 ? undefined : (options.decoder ?? detectDecoder(opening.c2s, opening.s2c, decoders));
       state = { session: decoder?.session({ strict: options.strict ?? false }), ended: new Set(), failed: new Set(), lastT: r.t };
       states.set(r.conn, state);
-      if (!decoder) {
-        const tls = looksLikeTls(opening.c2s) || looksLikeTls(opening.s2c);
-        emit({ conn: r.conn, dir: r.dir, t: r.t, type: 'undecoded', reason: tls ? 'TLS (decrypt the capture first)' : 'no protocol detected', ...(tls ? { tls: true } : {}) });
+      if (!decoder && !(tlsConn && tlsConn.plaintextBytes === 0)) {
+        const looksTls = !tlsConn && (looksLikeTls(opening.c2s) || looksLikeTls(opening.s2c));
+        const reason = tlsConn ? `${tlsConn.description}: no protocol detected in the plaintext` : looksTls ? 'TLS without its handshake (the capture starts after the ClientHello)' : 'no protocol detected';
+        emit({ conn: r.conn, dir: r.dir, t: r.t, type: 'undecoded', reason, ...(tlsConn || looksTls ? { tls: true } : {}) });
       }
     }
     state.lastT = r.t;
@@ -119,6 +154,7 @@ export function decodeCapture(capture: Capture, options: DecodeOptions, emit: (l
       run(state, r.conn, r.dir, r.t, (s) => s.end(r.dir));
     }
   }
+  notesUpTo(Infinity);
   // The capture stopped: whatever a side left unfinished is reported as if it had closed.
   for (const [conn, state] of states) {
     for (const dir of ['c2s', 's2c'] as const) {
@@ -133,14 +169,33 @@ export function formatLine(line: DecodedLine): string {
   return stringifyJson({ conn, dir, t, ...rest });
 }
 
-const USAGE = 'usage: comm-bridge decode FILE [--protocol legacy|broker|websocket] [--strict] [--conn N]';
+const USAGE = `usage: comm-bridge decode FILE [--protocol legacy|broker|websocket] [--strict] [--conn N] [--keylog FILE]...
+  --keylog FILE   NSS key log (SSLKEYLOGFILE format) with the secrets of TLS connections in FILE;
+                  repeatable. TLS 1.3 (AES-GCM, ChaCha20-Poly1305) and TLS 1.2 (AES-GCM,
+                  ChaCha20-Poly1305, AES-CBC with HMAC) connections are decrypted and decoded;
+                  without a key they print one undecoded line naming what is missing`;
+
+/** Reads and merges the key logs named by --keylog. */
+export async function readKeyLogs(paths: readonly string[], limits?: Partial<TlsLimits>): Promise<KeyLog> {
+  const log = new KeyLog(limits);
+  for (const path of paths) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (cause) {
+      throw captureError('file_unreadable', `cannot read key log ${path}: ${(cause as Error).message}`, { field: '--keylog', cause });
+    }
+    parseKeyLog(text, { name: path, into: log, ...(limits ? { limits } : {}) });
+  }
+  return log;
+}
 
 export async function decodeMain(args: string[], io: CliIo = defaultIo()): Promise<number> {
   const output = createOutput(io.stdout);
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { protocol: { type: 'string' }, strict: { type: 'boolean' }, conn: { type: 'string' } } });
+      parsed = parseArgs({ args, allowPositionals: true, options: { protocol: { type: 'string' }, strict: { type: 'boolean' }, conn: { type: 'string' }, keylog: { type: 'string', multiple: true } } });
     } catch (err) {
       throw captureError('usage', `${(err as Error).message}\n${USAGE}`);
     }
@@ -148,13 +203,14 @@ export async function decodeMain(args: string[], io: CliIo = defaultIo()): Promi
     if (positionals.length !== 1) throw captureError('usage', USAGE);
     const decoder = values.protocol !== undefined ? decoderByName(values.protocol) : undefined;
     const conn = values.conn !== undefined ? parseConn(values.conn) : undefined;
+    const keyLog = values.keylog !== undefined ? await readKeyLogs(values.keylog) : undefined;
     const capture = await readCaptureFile(positionals[0]!);
     if (conn !== undefined && !capture.records.some((r) => r.conn === conn)) {
       throw captureError('no_such_connection', `connection ${conn} is not in ${positionals[0]}`, { field: '--conn' });
     }
     const summary = decodeCapture(
       capture,
-      { ...(decoder ? { decoder } : {}), strict: values.strict ?? false, ...(conn !== undefined ? { conn } : {}) },
+      { ...(decoder ? { decoder } : {}), strict: values.strict ?? false, ...(conn !== undefined ? { conn } : {}), ...(keyLog ? { keyLog } : {}) },
       (line) => output.line(formatLine(line)),
     );
     await output.close();

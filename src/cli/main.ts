@@ -11,6 +11,7 @@ commands:
                             (default http://127.0.0.1:27758)
   decode FILE               decode a capture (.jsonl transcript, .pcap, .pcapng)
                             [--protocol legacy|broker|websocket] [--strict] [--conn N]
+                            [--keylog FILE]... decrypts TLS connections (NSS key log)
   record --listen PORT --target HOST:PORT --out FILE
                             recording TCP relay (JSON Lines transcript, --pcap FILE)
   replay FILE --to HOST:PORT
