@@ -44,6 +44,8 @@ export interface TlsSessionInfo {
   /** Negotiated version (0x0303, 0x0304); set once the ServerHello is seen. */
   version?: number;
   cipherSuite?: number;
+  /** TLS 1.2 CBC suites: RFC 7366 encrypt-then-MAC was negotiated. */
+  encryptThenMac?: boolean;
 }
 
 interface Side {
@@ -233,6 +235,7 @@ export class TlsSession {
   private serverHello(hello: ServerHello): void {
     this.info.version = hello.version;
     this.info.cipherSuite = hello.cipherSuite;
+    this.info.encryptThenMac = hello.encryptThenMac;
     if (hello.helloRetryRequest) return;
     if (hello.version === TLS13) for (const s of Object.values(this.sides)) s.protected = true;
     const both = (reason: string) => {
