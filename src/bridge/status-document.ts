@@ -4,20 +4,12 @@
 import type { CommunicationFramework } from '../../legacy/index.ts';
 import type { DropRecord } from '../translate/drops.ts';
 import { prometheusText, type MetricFamily } from '../translate/metrics.ts';
-import type { PeerProtocol, PeerRecord, PeerRegistry } from '../translate/peer-registry.ts';
+import type { LegacyPeerEntry, PeerProtocol, PeerRecord, PeerRegistry } from '../translate/peer-registry.ts';
 import type { Bridge } from './bridge.ts';
 import type { ListenerInfo } from './types.ts';
 
 /** An entry of Communication's connected_peers / pending_peers, for peers of every protocol. */
-export interface LegacyTableEntry {
-  /** Bro's peer_id (legacy peers: the framework's; modern peers: the registry's, from 1000000). */
-  readonly id: number;
-  readonly host: string;
-  readonly p: number;
-  readonly descr: string;
-  readonly class?: string;
-  readonly connected: boolean;
-  readonly protocol: PeerProtocol;
+export interface LegacyTableEntry extends LegacyPeerEntry {
   /** The `nodes` entry (legacy peers). */
   readonly node?: string;
 }
