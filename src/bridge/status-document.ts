@@ -4,7 +4,7 @@
 import type { CommunicationFramework } from '../../legacy/index.ts';
 import type { DropRecord } from '../translate/drops.ts';
 import { prometheusText, type MetricFamily } from '../translate/metrics.ts';
-import type { LegacyPeerEntry, PeerProtocol, PeerRecord, PeerRegistry } from '../translate/peer-registry.ts';
+import type { LegacyPeerEntry, PeerRecord, PeerRegistry } from '../translate/peer-registry.ts';
 import type { Bridge } from './bridge.ts';
 import type { ListenerInfo } from './types.ts';
 
