@@ -1,6 +1,5 @@
 // The seam between a protocol state machine and its socket. Production code wraps a net.Socket or
 // tls.TLSSocket; tests use an in-memory pair, so connection logic is exercised without the network.
-import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 
 export interface TransportInfo {

@@ -8,7 +8,6 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { bool, count, renderData, str, vector } from '../../modern/data/index.ts';
 import { Endpoint } from '../../modern/endpoint/index.ts';
 import { CloneStore, MasterStore, append, decrement, increment, insertInto, pop, push, removeFrom, type DataStore } from '../../modern/store/index.ts';
-import { waitFor } from './endpoint-helpers.ts';
 
 const S = 'bridge-store';
 
