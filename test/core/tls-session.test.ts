@@ -199,6 +199,17 @@ test('bad records and limits are typed errors, never exceptions', () => {
   assert.is(pad[0]?.kind === 'error' && pad[0].error.code, 'unexpected_message');
 });
 
+test('records before a bad header in the same chunk are still delivered, then one error', () => {
+  const s = tls13();
+  const events = run(new TlsSession({ keyLog: s.keyLog }), [
+    ['c2s', s.hello],
+    ['s2c', Buffer.concat([s.serverHello, s.server.hs.seal(22, FINISHED(32)), s.server.app.seal(23, text('ok')), Buffer.from('HTTP/1.1 200 OK')])],
+    ['s2c', s.server.app.seal(23, text('ignored'))],
+  ]);
+  assert.equal(plain(events), ['s2c:ok', 's2c:error']);
+  assert.is(events[1]!.kind === 'error' && events[1]!.error.code, 'record_malformed');
+});
+
 test('0-RTT early data is reported unsupported', () => {
   const random = randomBytes(32);
   const events = run(new TlsSession(), [['c2s', Buffer.concat([record(22, clientHello(random, { earlyData: true })), record(23, randomBytes(40))])]]);

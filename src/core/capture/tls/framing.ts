@@ -1,7 +1,7 @@
 // Splitting one direction of a TCP stream into TLS records, and a record stream's handshake
 // content into handshake messages. Both keep at most one partial unit and hand out views that
 // stay valid until the next push.
-import { tlsError, type TlsLimits } from './errors.ts';
+import { tlsError, type TlsError, type TlsLimits } from './errors.ts';
 
 export interface TlsRecord {
   type: number;
@@ -64,8 +64,15 @@ export class RecordFramer {
     return this.queue.length;
   }
 
-  /** Feeds one chunk; returns every record it completes. Throws on an impossible header. */
+  /**
+   * An impossible record header seen by the last push. The records before it are still returned
+   * (and should be used first); the stream cannot be framed past it.
+   */
+  failure: TlsError | undefined;
+
+  /** Feeds one chunk; returns every record it completes, up to a bad header (see `failure`). */
   push(bytes: Uint8Array, t: number): TlsRecord[] {
+    if (this.failure) return [];
     if (this.queue.length === 0) this.headT = t;
     const out: TlsRecord[] = [];
     // Records wholly inside the chunk are viewed in place; only a tail is copied.
@@ -87,13 +94,8 @@ export class RecordFramer {
       const type = src[at]!;
       const version = (src[at + 1]! << 8) | src[at + 2]!;
       const length = (src[at + 3]! << 8) | src[at + 4]!;
-      if (type < 20 || type > 24) throw tlsError('record_malformed', `content type ${type} is not a TLS record`, { field: 'TLSPlaintext.type', offset: this.offset });
-      if (src[at + 1] !== 3 || src[at + 2]! > 4) {
-        throw tlsError('record_malformed', `record version 0x${version.toString(16).padStart(4, '0')} is not TLS`, { field: 'TLSPlaintext.legacy_record_version', offset: this.offset });
-      }
-      if (length > this.limits.maxRecordBytes) {
-        throw tlsError('record_overflow', `record of ${length} bytes exceeds ${this.limits.maxRecordBytes}`, { field: 'TLSPlaintext.length', offset: this.offset });
-      }
+      this.failure = this.checkHeader(type, version, length);
+      if (this.failure) return out;
       if (end - at < HEADER + length) break;
       out.push({ type, version, header: src.subarray(at, at + HEADER), fragment: src.subarray(at + HEADER, at + HEADER + length), t: this.headT, offset: this.offset });
       at += HEADER + length;
@@ -104,6 +106,17 @@ export class RecordFramer {
     if (fromQueue) this.queue.consume(at - this.queue.start);
     else if (at < end) this.queue.append(bytes.subarray(at));
     return out;
+  }
+
+  private checkHeader(type: number, version: number, length: number): TlsError | undefined {
+    if (type < 20 || type > 24) return tlsError('record_malformed', `content type ${type} is not a TLS record`, { field: 'TLSPlaintext.type', offset: this.offset });
+    if (version >> 8 !== 3 || (version & 0xff) > 4) {
+      return tlsError('record_malformed', `record version 0x${version.toString(16).padStart(4, '0')} is not TLS`, { field: 'TLSPlaintext.legacy_record_version', offset: this.offset });
+    }
+    if (length > this.limits.maxRecordBytes) {
+      return tlsError('record_overflow', `record of ${length} bytes exceeds ${this.limits.maxRecordBytes}`, { field: 'TLSPlaintext.length', offset: this.offset });
+    }
+    return undefined;
   }
 }
 

@@ -110,8 +110,9 @@ export class TlsSession {
       for (const record of side.framer.push(bytes, t)) {
         this.t = record.t;
         this.record(dir, side, record);
-        if (side.stopped) break;
+        if (side.stopped) return this.events;
       }
+      if (side.framer.failure) this.fail(dir, side, side.framer.failure, t);
     } catch (err) {
       this.fail(dir, side, err);
     }
