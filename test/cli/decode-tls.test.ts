@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeMain } from '../../src/cli/decode.ts';
+import { decodeCapture, decodeMain, type DecodedLine } from '../../src/cli/decode.ts';
+import { readTranscript } from '../../src/core/capture/transcript.ts';
 import { fixtureDir } from '../core/capture-helpers.ts';
 import { memoryIo, tempDir } from './helpers.ts';
 
@@ -109,6 +110,18 @@ test("a key log without the session's keys: the reason names the client random",
       tls: true,
     },
   ]);
+});
+
+test("Broker's anonymous TLS 1.2 without keys, and a capture that starts after the handshake, are named", async () => {
+  const anon = await decode([`${BROKER}native-tls-anon.pcap`]);
+  assert.equal(
+    anon.lines.map((l) => String(l['reason']).replace(/[0-9a-f]{64}$/, 'R')),
+    ['TLS 1.2 AECDH-AES256-SHA: no key log given (--keylog FILE), client random R', 'TLS 1.2 AECDH-AES256-SHA: no key log given (--keylog FILE), client random R'],
+  );
+  const midway = readTranscript(['{"capture":"x"}', '{"dir":"c2s","t":0,"hex":"17030300051122334455"}', '{"dir":"s2c","t":1,"hex":"1503030002abcd"}'].join('\n'));
+  const out: DecodedLine[] = [];
+  decodeCapture(midway, {}, (l) => out.push(l));
+  assert.equal(out, [{ conn: 0, dir: 'c2s', t: 0, type: 'undecoded', reason: 'TLS without its handshake (the capture starts after the ClientHello)', tls: true }]);
 });
 
 test('--keylog is repeatable: two key logs decode a capture each needs one of', async () => {
