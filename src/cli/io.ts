@@ -51,7 +51,9 @@ export function createOutput(write: (text: string) => void): { line(text: string
 /** Reports a failure of `verb` and returns the exit status. */
 export function cliError(verb: string, err: unknown, io: CliIo): number {
   if (isBridgeError(err)) {
-    io.stderr(`comm-bridge ${verb}: ${err.code}: ${err.message}\n`);
+    // Usage messages already start with "usage:".
+    const text = err.message.startsWith(`${err.code}:`) ? err.message : `${err.code}: ${err.message}`;
+    io.stderr(`comm-bridge ${verb}: ${text}\n`);
     return 2;
   }
   io.stderr(`comm-bridge ${verb}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
