@@ -2,8 +2,10 @@
 // loopback moving u32-length-prefixed frames of exactly the size of the native peering's benchmark
 // event frame, with the same flow control as bench/broker-peering.ts (at most WINDOW frames in
 // flight, the receiver acknowledges every ACK_EVERY) and the same batching (frames copied into one
-// buffer, written at 64 KiB or at the end of the burst). No decoding, no routing: what is left is
-// syscalls, copies and the event loop. Plaintext and anonymous TLS (Broker's default cipher).
+// buffer, written at 64 KiB or at the end of the burst). The receiver splits the stream into frames
+// and hands each one to a callback, as a real framing layer would. No encoding, no decoding, no
+// routing: what is left is framing, syscalls, copies and the event loop. Plaintext and anonymous
+// TLS (Broker's default cipher).
 //
 //   npx tsx bench/raw-pipe.ts [--seconds S] [--runs N] [--modes plain,tls]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,30 +31,54 @@ export function benchmarkFrame(): Uint8Array {
   return encodeEnvelope(dataEnvelope(SENDER, NIL_ENDPOINT, '/benchmark/events', benchEvent()));
 }
 
-/** Counts u32-length-prefixed frames across chunk boundaries without copying payloads. */
-class FrameCounter {
-  frames = 0;
-  private header = 0;
+/**
+ * The receiving half of a minimal framed pipe: splits a stream of u32-length-prefixed frames and
+ * hands every frame to `onFrame(bytes, start, end)`. A frame that lies inside one chunk is passed in
+ * place; one split across chunks is assembled once into its own buffer (what any real framing layer
+ * has to do). Nothing else: no decoding, no routing.
+ */
+export class FrameSplitter {
+  private readonly header = new Uint8Array(4);
   private headerFill = 0;
-  private skip = 0;
+  private partial: Uint8Array | undefined;
+  private partialFill = 0;
+
+  constructor(private readonly onFrame: (bytes: Uint8Array, start: number, end: number) => void) {}
 
   push(b: Uint8Array): void {
-    let i = 0;
     const n = b.length;
+    let i = 0;
+    const part = this.partial;
+    if (part !== undefined) {
+      const k = Math.min(part.length - this.partialFill, n);
+      part.set(b.subarray(0, k), this.partialFill);
+      this.partialFill += k;
+      i = k;
+      if (this.partialFill < part.length) return;
+      this.partial = undefined;
+      this.onFrame(part, 0, part.length);
+    }
     while (i < n) {
-      if (this.skip > 0) {
-        const k = Math.min(this.skip, n - i);
-        this.skip -= k;
-        i += k;
-        if (this.skip === 0) this.frames++;
-        continue;
-      }
-      this.header = (this.header << 8) | b[i++]!;
-      if (++this.headerFill === 4) {
-        this.skip = this.header >>> 0;
-        this.header = 0;
+      let len: number;
+      if (this.headerFill === 0 && n - i >= 4) {
+        len = ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+        i += 4;
+      } else {
+        const h = this.header;
+        while (this.headerFill < 4 && i < n) h[this.headerFill++] = b[i++]!;
+        if (this.headerFill < 4) return;
         this.headerFill = 0;
-        if (this.skip === 0) this.frames++;
+        len = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+      }
+      if (n - i >= len) {
+        this.onFrame(b, i, i + len);
+        i += len;
+      } else {
+        const p = new Uint8Array(len);
+        p.set(b.subarray(i));
+        this.partialFill = n - i;
+        this.partial = p;
+        return;
       }
     }
   }
@@ -63,17 +89,15 @@ class FrameCounter {
 async function child(mode: 'plain' | 'tls'): Promise<void> {
   const onSocket = (s: net.Socket): void => {
     s.setNoDelay(true);
-    const counter = new FrameCounter();
-    let acked = 0;
+    let frames = 0;
     const ack = Buffer.alloc(4);
-    s.on('data', (b: Buffer) => {
-      counter.push(b);
-      if (counter.frames - acked >= ACK_EVERY) {
-        acked = counter.frames - (counter.frames % ACK_EVERY);
-        ack.writeUInt32BE(acked >>> 0);
+    const splitter = new FrameSplitter(() => {
+      if (++frames % ACK_EVERY === 0) {
+        ack.writeUInt32BE(frames >>> 0);
         s.write(Buffer.from(ack));
       }
     });
+    s.on('data', (b: Buffer) => splitter.push(b));
     s.on('error', () => undefined);
   };
   const server = mode === 'plain' ? net.createServer(onSocket) : tls.createServer({ ...ANON_TLS }, onSocket);
