@@ -10,9 +10,10 @@ import { checkVersion } from './version.ts';
 
 // Decodes a captured legacy connection (both directions) for `comm-bridge decode`, following both
 // peers' phases (phase-model.ts) so each side's SERIALs are read with the right cache-id width and
-// cache strategy; compression switches inside the stream decoder. Malformed input becomes an
-// `error` line and stops that direction only; a VERSION the receiver would reject is followed by
-// an `error` line saying so.
+// cache strategy; compression switches inside the stream decoder. A message that cannot be decoded
+// becomes an `error` line naming what was skipped (`skipped`) and decoding goes on with the next
+// chunk; broken framing or zlib data becomes an `error` line that stops that direction only. A
+// VERSION the receiver would reject is followed by an `error` line saying so.
 
 export interface LegacySessionOptions {
   /** Also report protocol-rule violations (messages before VERSION) as errors. */
@@ -28,7 +29,9 @@ export class LegacySessionDecoder implements StreamDecoder {
 
   constructor(options: LegacySessionOptions = {}) {
     this.strict = options.strict ?? false;
-    const make = (): LegacyStreamDecoder => new LegacyStreamDecoder(options.limits !== undefined ? { limits: options.limits } : {});
+    // A message that cannot be decoded is reported and skipped (its chunk boundaries are known);
+    // only framing and zlib errors stop a direction.
+    const make = (): LegacyStreamDecoder => new LegacyStreamDecoder({ skipBadMessages: true, ...(options.limits !== undefined ? { limits: options.limits } : {}) });
     this.decoders = { c2s: make(), s2c: make() };
     for (const dir of ['c2s', 's2c'] as const) {
       // The phase model says what a peer *should* write; a Bro replayed against a peer that did not
@@ -52,7 +55,14 @@ export class LegacySessionDecoder implements StreamDecoder {
       decoder.push(bytes);
       for (;;) {
         decoder.serial.format = this.phases.formatOf(dir);
-        const msg = decoder.next();
+        let msg;
+        try {
+          msg = decoder.next();
+        } catch (err) {
+          if (decoder.error !== undefined) throw err;
+          out.push(errorLine(toLegacyError(err), decoder.skippedType ?? 'chunk'));
+          continue;
+        }
         if (msg === undefined) break;
         out.push(renderMessage(msg, decoder.info));
         if (this.strict && msg.type !== 'VERSION' && !this.phases.versionSeen(dir)) {
@@ -85,8 +95,10 @@ export class LegacySessionDecoder implements StreamDecoder {
   }
 }
 
-function errorLine(err: LegacyError): DecodedMessage {
+function errorLine(err: LegacyError, skipped?: string): DecodedMessage {
   const line: DecodedMessage = { type: 'error', code: err.code, message: err.message, action: peerAction(err.code) };
+  // The decoder went on after it: name what was skipped (a message, or a stray chunk).
+  if (skipped !== undefined) line['skipped'] = skipped;
   if (err.field !== undefined) line['field'] = err.field;
   if (err.offset !== undefined) line['offset'] = err.offset;
   return line;

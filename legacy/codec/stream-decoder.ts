@@ -19,6 +19,13 @@ const argsOf = decodeArgs;
 export interface StreamDecoderOptions {
   limits?: Partial<LegacyLimits>;
   serial?: Omit<SerialDecoderOptions, 'limits'>;
+  /**
+   * For passive decoding (captures): a message whose argument chunk cannot be decoded, or a stray
+   * chunk where a header was due (which Broccoli skips), is thrown from next() and skipped; the
+   * stream stays usable because chunk boundaries are intact. Framing and zlib errors still stop
+   * it. A live peer leaves this off: Bro closes the connection on any of them.
+   */
+  skipBadMessages?: boolean;
 }
 
 /** Wire facts about the message last returned by next() (for capture output and statistics). */
@@ -44,6 +51,13 @@ export class LegacyStreamDecoder {
   private pending: PeerMessageName | undefined;
   private pendingPad = 0;
   private failure: LegacyError | undefined;
+  private readonly skipBad: boolean;
+  /** Set while decoding something whose failure leaves the chunk stream in sync. */
+  private skippable = false;
+  /** Messages (or stray chunks) skipped after an error (skipBadMessages). */
+  skipped = 0;
+  /** Type of the message last skipped, undefined for a stray chunk. */
+  skippedType: PeerMessageName | undefined;
   /**
    * Called with each SERIAL argument (decompressed) just before it is decoded, so the connection
    * can set `serial.format` from the bytes themselves (see pid-width.ts). The view is only valid
@@ -55,6 +69,7 @@ export class LegacyStreamDecoder {
     this.limits = resolveLimits(options.limits);
     this.chunks = new ChunkReader(this.limits);
     this.serial = new SerialDecoder({ ...options.serial, limits: this.limits });
+    this.skipBad = options.skipBadMessages ?? false;
   }
 
   /** True once the peer's COMPRESS header has been read. */
@@ -83,8 +98,14 @@ export class LegacyStreamDecoder {
     try {
       return this.step();
     } catch (err) {
-      this.failure = toLegacyError(err, 'stream');
-      throw this.failure;
+      const e = toLegacyError(err, 'stream');
+      if (this.skippable) {
+        this.skippable = false;
+        this.skipped++;
+        throw e;
+      }
+      this.failure = e;
+      throw e;
     }
   }
 
@@ -126,6 +147,8 @@ export class LegacyStreamDecoder {
       }
       if (this.pending === undefined) {
         if (chunk.length !== HEADER_SIZE) {
+          this.skippable = this.skipBad;
+          this.skippedType = undefined;
           throw legacyError('unexpected_argument_chunk', `a ${chunk.length}-byte chunk where an 8-byte message header was due`, {
             field: 'header',
             offset: at - 4,
@@ -161,9 +184,12 @@ export class LegacyStreamDecoder {
       this.info.argLength = chunk.length;
       this.info.argInflated = inflated;
       if (name === 'SERIAL' && this.beforeSerial !== undefined) this.beforeSerial(chunk);
-      const msg = argsOf(name, chunk, at, this.serial);
       this.info.end = this.chunks.position;
       this.pending = undefined;
+      this.skippable = this.skipBad;
+      this.skippedType = name;
+      const msg = argsOf(name, chunk, at, this.serial);
+      this.skippable = false;
       if (this.pendingPad !== 0) msg.headerPad = this.pendingPad;
       return msg;
     }
