@@ -1,5 +1,5 @@
 import { BRO_OBJ_BIT, isCacheStableType } from './constants.ts';
-import { legacyError } from './errors.ts';
+import type { CachedFamily } from './receiver-cache.ts';
 
 // The per-peer, per-direction serialization caches (Bro's SerializationCache). The sender numbers
 // each object it serializes (pid 1, 2, 3, ... continuing across messages) and later refers to it by
@@ -12,21 +12,19 @@ import { legacyError } from './errors.ts';
 //   (types, attributes, ...) in a second list trimmed separately;
 // * a back-reference moves the entry to the most recently used end, on both sides.
 //
-// One Map finds entries; two intrusive doubly linked lists keep the LRU order, so a hit, an
-// insertion and an eviction are O(1) with no rehashing churn.
+// The sender's cache (below): one Map finds entries; two intrusive doubly linked lists keep the LRU
+// order, so a hit, an insertion and an eviction are O(1). The receiver's mirror, which runs per
+// object received, has its own layout (receiver-cache.ts).
 
 // Local copies: under tsx (CommonJS) each access to an import is a getter call.
 const stableType = isCacheStableType;
 const BRO_OBJ = BRO_OBJ_BIT;
 
-/** What kind of object a cache entry holds, so a back-reference can be checked against its use. */
-export type CachedFamily = 'type' | 'val' | 'attrs' | 'id' | 'matcher' | 'state' | 'location';
+export { ReceiverCache, type CachedFamily, type ReceiverEntry } from './receiver-cache.ts';
 
 class Node<K> {
   prev: Node<K> | null = null;
   next: Node<K> | null = null;
-  /** Next node in the same PidIndex bucket. */
-  chain: Node<K> | null = null;
   constructor(
     public key: K,
     public obj: object,
@@ -77,69 +75,7 @@ interface Index<K> {
   clear(): void;
 }
 
-/**
- * pid -> node without a Map: pids come from one counter, so `pid & mask` spreads them evenly over
- * a power-of-two bucket array; buckets chain through the nodes themselves. No allocation per
- * entry, no rehash churn from the constant add/evict traffic.
- */
-class PidIndex implements Index<number> {
-  // Starts small and doubles: a peer that never caches (NO_CACHING, Broccoli) costs nothing here.
-  private buckets: (Node<number> | null)[] = new Array<Node<number> | null>(16).fill(null);
-  private mask = 15;
-  size = 0;
-
-  get(pid: number): Node<number> | undefined {
-    for (let n: Node<number> | null = this.buckets[pid & this.mask] ?? null; n !== null; n = n.chain) if (n.key === pid) return n;
-    return undefined;
-  }
-
-  has(pid: number): boolean {
-    return this.get(pid) !== undefined;
-  }
-
-  set(pid: number, node: Node<number>): void {
-    if (this.size >= this.buckets.length >> 1) this.grow();
-    const i = pid & this.mask;
-    node.chain = this.buckets[i] ?? null;
-    this.buckets[i] = node;
-    this.size++;
-  }
-
-  delete(pid: number): void {
-    const i = pid & this.mask;
-    let prev: Node<number> | null = null;
-    for (let n: Node<number> | null = this.buckets[i] ?? null; n !== null; prev = n, n = n.chain) {
-      if (n.key !== pid) continue;
-      if (prev === null) this.buckets[i] = n.chain;
-      else prev.chain = n.chain;
-      n.chain = null;
-      this.size--;
-      return;
-    }
-  }
-
-  clear(): void {
-    this.buckets.fill(null);
-    this.size = 0;
-  }
-
-  private grow(): void {
-    const old = this.buckets;
-    this.buckets = new Array<Node<number> | null>(old.length * 2).fill(null);
-    this.mask = this.buckets.length - 1;
-    for (let head of old) {
-      while (head !== null) {
-        const next = head.chain;
-        const i = head.key & this.mask;
-        head.chain = this.buckets[i] ?? null;
-        this.buckets[i] = head;
-        head = next;
-      }
-    }
-  }
-}
-
-/** The two LRU lists plus the lookup index, keyed by pid (receiver) or by object (sender). */
+/** The two LRU lists plus the lookup index. */
 class LruCache<K> {
   capacity: number;
   readonly map: Index<K>;
@@ -212,60 +148,6 @@ class LruCache<K> {
       list.size = 0;
     }
     this.transient = [];
-  }
-}
-
-export interface ReceiverEntry {
-  obj: object;
-  readonly family: CachedFamily;
-}
-
-export class ReceiverCache {
-  private readonly lru: LruCache<number>;
-  private readonly maxEntries: number;
-
-  constructor(capacity: number, maxEntries: number) {
-    this.lru = new LruCache<number>(capacity, new PidIndex());
-    this.maxEntries = maxEntries;
-  }
-
-  /** Mirror of the sender's capacity: the cache size from the peer's VERSION. */
-  get capacity(): number {
-    return this.lru.capacity;
-  }
-  set capacity(n: number) {
-    this.lru.capacity = n;
-  }
-
-  get size(): number {
-    return this.lru.size;
-  }
-
-  /** Enter an object the sender sent in full. pid 0 means "not cached" and is ignored. */
-  register(pid: number, obj: object, family: CachedFamily, stype: number, newStrategy: boolean, offset: number): ReceiverEntry | undefined {
-    if (pid === 0) return undefined;
-    if (this.lru.size >= this.maxEntries && !this.lru.map.has(pid)) {
-      throw legacyError('cache_limit', `receiver cache would exceed ${this.maxEntries} entries registering object ${pid}`, {
-        field: 'object.pid',
-        offset,
-      });
-    }
-    // A re-used pid replaces the old entry (the sender only does this after evicting it).
-    return this.lru.add(pid, obj, pid, family, stype, newStrategy);
-  }
-
-  /** Resolve a back-reference; undefined if absent. Marks the entry most recently used. */
-  lookup(pid: number): ReceiverEntry | undefined {
-    return this.lru.get(pid);
-  }
-
-  /** End of one top-level serialization: drop non-BroObj objects, then trim to capacity. */
-  endSerialization(): void {
-    this.lru.endSerialization();
-  }
-
-  clear(): void {
-    this.lru.clear();
   }
 }
 

@@ -1,13 +1,14 @@
 import { ByteReader } from '../../src/core/bytes.ts';
-import { BRO_CACHE_SIZE, SerType, STABLE_BIT, TYPE_TAGS, ID_SCOPES } from './constants.ts';
+import { BRO_CACHE_SIZE, STABLE_BIT, TYPE_TAGS } from './constants.ts';
 import { legacyError } from './errors.ts';
-import type { Attributes, BroType, BroVal, FullType, IdObj, SerialBody, SourceLocation, StateAccess, TypeByName } from './model.ts';
+import type { Attributes, BroType, BroVal, FullType, SerialBody, SourceLocation } from './model.ts';
+import { readAttributes, readId, readLocation, readStateAccess } from './object-reader.ts';
 import { resolveLimits, type LegacyLimits } from './options.ts';
-import { ReceiverCache, type CachedFamily, type ReceiverEntry } from './serial-cache.ts';
+import { FAMILY, ReceiverCache, type CachedFamily } from './receiver-cache.ts';
 import { decodeName } from './strings.ts';
-import { readValBody } from './value-reader.ts';
+import { readValBody, type KindInfo } from './value-reader.ts';
 import { readTypeBody, typeShell } from './type-reader.ts';
-import { UncachedTypes } from './type-intern.ts';
+import { UncachedTypes, type KnownType } from './type-intern.ts';
 
 /** How the peer's serializer writes cache ids; switched by the connection's state machine. */
 export interface SerialFormat {
@@ -31,13 +32,17 @@ export interface SerialDecoderOptions {
 
 // Module-local copies of imported bindings used per object: tsx runs this code as CommonJS, where
 // every access to an import is a getter call (measurably slow on the decode path).
-const { LOCATION, ATTRIBUTES, ID: ID_OBJ, STATE_ACCESS } = SerType;
 const NOT_STABLE = ~STABLE_BIT;
 const nameText = decodeName;
 const shellOf = typeShell;
 const typeBody = readTypeBody;
 const valBody = readValBody;
+const locationBody = readLocation;
+const attributesBody = readAttributes;
 const TAGS = TYPE_TAGS;
+const F_TYPE = FAMILY.type;
+const F_VAL = FAMILY.val;
+const FAMILY_NAMES = Object.keys(FAMILY) as CachedFamily[];
 
 const NO_INPUT = new ByteReader(new Uint8Array(0));
 
@@ -61,11 +66,19 @@ export class SerialDecoder {
   /** Counts cache registrations and back-references: a subtree that did neither is context-free. */
   private marks = 0;
   private readonly uncached = new UncachedTypes();
+  /** The last event name decoded, with its bytes: events of one kind repeat their name. */
+  private eventName = '';
+  private eventNameBytes = new Uint8Array(0);
   // Last object header read (kept in fields to avoid allocating per object).
   full = false;
   pid = 0;
   stype = 0;
   headerAt = 0;
+  // What valueType() knew about the value kind of the type it returned, and where to keep the
+  // kind once the value reader derived it (so a repeated type is classified once).
+  kindInfo: KindInfo | undefined = undefined;
+  private kindEntry: KnownType | undefined = undefined;
+  private kindSlot = -1;
 
   constructor(options: SerialDecoderOptions = {}) {
     this.format = { pid64: false, newCacheStrategy: false, ...options.format };
@@ -83,9 +96,13 @@ export class SerialDecoder {
       const kind = r.u8('serial.kind');
       let body: SerialBody;
       if (kind === 0x65) body = this.readEvent();
-      else if (kind === 0x69) body = { kind: 'id', id: this.readId() };
-      else if (kind === 0x73) body = { kind: 'state', access: this.readStateAccess() };
-      else {
+      else if (kind === 0x69) {
+        this.uncached.begin('\0id');
+        body = { kind: 'id', id: readId(this) };
+      } else if (kind === 0x73) {
+        this.uncached.begin('\0state');
+        body = { kind: 'state', access: readStateAccess(this) };
+      } else {
         const shown = kind >= 0x20 && kind < 0x7f ? `'${String.fromCharCode(kind)}'` : `0x${kind.toString(16)}`;
         throw legacyError('unknown_serial_kind', `unsupported SERIAL kind ${shown} (only 'e', 'i', 's' are handled)`, {
           field: 'serial.kind',
@@ -100,6 +117,7 @@ export class SerialDecoder {
       }
       return body;
     } finally {
+      this.r = NO_INPUT;
       this.cache.endSerialization();
     }
   }
@@ -173,19 +191,22 @@ export class SerialDecoder {
   }
 
   /** The cached object a back-reference (full = 0) names, checked to be of the expected family. */
-  backref(family: CachedFamily, field: string): object {
+  backref(family: number, field: string): object {
+    return this.cache.objectAt(this.backrefSlot(family, field));
+  }
+
+  private backrefSlot(family: number, field: string): number {
     this.marks++;
-    const entry = this.cache.lookup(this.pid);
-    if (entry === undefined) {
-      throw legacyError('cache_miss', `unknown object ${this.pid} referenced`, { field, offset: this.headerAt });
+    const cache = this.cache;
+    const slot = cache.find(this.pid);
+    if (slot < 0) throw legacyError('cache_miss', `unknown object ${this.pid} referenced`, { field, offset: this.headerAt });
+    const obj = cache.objectAt(slot);
+    const has = cache.familyAt(slot);
+    if (has !== family || obj === PENDING) {
+      const what = obj === PENDING ? 'value still being read' : FAMILY_NAMES[has]!;
+      throw legacyError('bad_value', `object ${this.pid} is a ${what}, expected ${FAMILY_NAMES[family]!}`, { field, offset: this.headerAt });
     }
-    if (entry.family !== family || entry.obj === PENDING) {
-      throw legacyError('bad_value', `object ${this.pid} is a ${entry.obj === PENDING ? 'value still being read' : entry.family}, expected ${family}`, {
-        field,
-        offset: this.headerAt,
-      });
-    }
-    return entry.obj;
+    return slot;
   }
 
   expectStype(expected: number, field: string): void {
@@ -197,56 +218,77 @@ export class SerialDecoder {
     }
   }
 
-  register(obj: object, family: CachedFamily): ReceiverEntry | undefined {
-    if (this.pid !== 0) this.marks++;
-    return this.cache.register(this.pid, obj, family, this.stype, this.format.newCacheStrategy, this.headerAt);
+  /** Enter the object whose header was just read in the cache (unless its pid is 0): its slot or -1. */
+  register(obj: object, family: number): number {
+    if (this.pid === 0) return -1;
+    this.marks++;
+    return this.cache.add(this.pid, obj, family, this.stype, this.format.newCacheStrategy, this.headerAt);
   }
 
   /** BroObj's has_location flag and optional Location object. */
   location(field: string): SourceLocation | undefined {
-    if (!this.bool(field)) return undefined;
-    this.header(field);
-    if (!this.full) return this.backref('location', field) as SourceLocation;
-    this.expectStype(LOCATION, field);
-    const loc: SourceLocation = { filename: '', firstLine: 0, lastLine: 0, firstColumn: 0, lastColumn: 0 };
-    this.register(loc, 'location');
-    const r = this.r;
-    loc.filename = this.string(field);
-    loc.firstLine = r.i32(field);
-    loc.lastLine = r.i32(field);
-    loc.firstColumn = r.i32(field);
-    loc.lastColumn = r.i32(field);
-    return loc;
+    return this.bool(field) ? locationBody(this, field) : undefined;
   }
 
   // ---- types, attributes, values ---------------------------------------------------------
 
   /** A type with its leading full-type flag (0 = type by name). */
   type(field: string): BroType {
-    if (this.r.u8(field) !== 1) return { kind: 'byname', name: this.string(field) } satisfies TypeByName;
-    return this.typeObject(field);
-  }
-
-  typeObject(field: string): FullType {
+    const r = this.r;
+    if (r.offset >= r.end) r.need(1, field);
+    if (r.bytes[r.offset++] !== 1) return { kind: 'byname', name: this.string(field) };
     this.header(field);
-    if (!this.full) return this.backref('type', field) as FullType;
-    if (this.pid === 0) return this.uncachedType(field);
+    if (!this.full) return this.backref(F_TYPE, field) as FullType;
+    if (this.pid === 0) return this.uncachedType(field, undefined);
     return this.parseType(field);
   }
 
+  /** type(), for a value's own type: also sets kindInfo (see the fields). */
+  valueType(field: string): BroType {
+    this.kindInfo = undefined;
+    this.kindEntry = undefined;
+    this.kindSlot = -1;
+    const r = this.r;
+    if (r.offset >= r.end) r.need(1, field);
+    if (r.bytes[r.offset++] !== 1) return { kind: 'byname', name: this.string(field) };
+    this.header(field);
+    if (!this.full) {
+      const slot = this.backrefSlot(F_TYPE, field);
+      this.kindInfo = this.cache.memoAt(slot) as KindInfo | undefined;
+      this.kindSlot = slot;
+      return this.cache.objectAt(slot) as FullType;
+    }
+    if (this.pid === 0) return this.uncachedType(field, this);
+    return this.parseType(field);
+  }
+
+  /** The value reader derived `info` from the type valueType() returned: keep it with the type. */
+  keepKind(info: KindInfo): void {
+    if (this.kindEntry !== undefined) this.kindEntry.info = info;
+    else if (this.kindSlot >= 0) this.cache.setMemo(this.kindSlot, info);
+  }
+
   /** A pid-0 type: shared if an identical one was decoded before (see type-intern.ts). */
-  private uncachedType(field: string): FullType {
+  private uncachedType(field: string, forValue: SerialDecoder | undefined): FullType {
     const r = this.r;
     const stype = this.stype;
     const start = r.offset;
     const basic = this.uncached.basicAt(stype, r.bytes, start, r.end);
     if (basic !== undefined) {
       r.offset = start + 9;
-      return basic;
+      if (forValue !== undefined) {
+        this.kindInfo = basic.info as KindInfo | undefined;
+        this.kindEntry = basic;
+      }
+      return basic.type;
     }
     const seen = this.uncached.find(stype, r.bytes, start, r.end, this.limits.maxNestingDepth - this.depth - 1);
     if (seen !== undefined) {
       r.offset = start + seen.bytes.length;
+      if (forValue !== undefined) {
+        this.kindInfo = seen.info as KindInfo | undefined;
+        this.kindEntry = seen;
+      }
       return seen.type;
     }
     const marks = this.marks;
@@ -263,7 +305,7 @@ export class SerialDecoder {
     if (t === undefined) {
       throw legacyError('unknown_serial_type', `serial type 0x${this.stype.toString(16)} is not a type`, { field, offset: this.headerAt });
     }
-    this.register(t, 'type');
+    this.register(t, F_TYPE);
     const loc = this.location(field);
     if (loc !== undefined) t.location = loc;
     typeBody(this, t, field);
@@ -276,126 +318,75 @@ export class SerialDecoder {
   }
 
   attributes(field: string): Attributes {
-    this.header(field);
-    if (!this.full) return this.backref('attrs', field) as Attributes;
-    this.expectStype(ATTRIBUTES, field);
-    this.enter(field);
-    const attrs: Attributes = { type: PLACEHOLDER_TYPE, attrs: [] };
-    this.register(attrs, 'attrs');
-    const loc = this.location(field);
-    if (loc !== undefined) attrs.location = loc;
-    attrs.type = this.type(field);
-    const n = this.r.i32(field);
-    for (let i = 0; i < n; i++) {
-      if (this.bool(field)) {
-        throw legacyError('unsupported_object', 'attribute expression (e.g. &default=...) cannot be decoded; announce BROCCOLI_PEER', {
-          field,
-          offset: this.r.position,
-        });
-      }
-      attrs.attrs.push({ tag: this.r.u8(field) });
-    }
-    this.leave();
-    return attrs;
+    return attributesBody(this, field);
   }
 
   optionalAttributes(field: string): Attributes | null {
-    return this.bool(field) ? this.attributes(field) : null;
+    return this.bool(field) ? attributesBody(this, field) : null;
   }
 
   val(field: string): BroVal {
     this.header(field);
-    if (!this.full) return this.backref('val', field) as BroVal;
+    if (!this.full) return this.backref(F_VAL, field) as BroVal;
     const stype = this.stype;
     if (stype >> 8 !== 0x88) {
       throw legacyError('unknown_serial_type', `serial type 0x${stype.toString(16)} is not a value`, { field, offset: this.headerAt });
     }
     this.enter(field);
-    const entry = this.register(PENDING, 'val');
+    const pid = this.pid;
+    const slot = this.register(PENDING, F_VAL);
     const at = this.headerAt;
     const loc = this.location(field);
     const v = valBody(this, stype, at, field);
     if (loc !== undefined) v.location = loc;
-    if (entry !== undefined) entry.obj = v;
-    this.leave();
+    if (slot >= 0) this.cache.settle(slot, pid, PENDING, v);
+    this.depth--;
     return v;
   }
 
   optionalVal(field: string): BroVal | null {
-    return this.bool(field) ? this.val(field) : null;
+    const r = this.r;
+    if (r.offset >= r.end) r.need(1, field);
+    return r.bytes[r.offset++] === 1 ? this.val(field) : null;
   }
 
-  // ---- top-level kinds --------------------------------------------------------------------
+  // ---- events -----------------------------------------------------------------------------
 
   private readEvent(): SerialBody {
     const r = this.r;
-    const name = this.string('event.name');
+    const name = this.readEventName();
+    this.uncached.begin(name);
     const time = r.f64('event.time');
     const at = r.position;
     const n = r.i32('event.nargs');
     if (n < 0) throw legacyError('malformed_message', `negative argument count ${n}`, { field: 'event.nargs', offset: at });
-    const args: BroVal[] = [];
-    for (let i = 0; i < n; i++) args.push(this.val('event.args'));
+    // Exactly sized when the count is plausible (each argument takes at least a byte).
+    const args: BroVal[] = n <= r.end - r.offset ? new Array<BroVal>(n) : [];
+    for (let i = 0; i < n; i++) args[i] = this.val('event.args');
     return { kind: 'event', name, time, args };
   }
 
-  private readId(): IdObj {
-    const field = 'id';
-    this.header(field);
-    if (!this.full) return this.backref('id', field) as IdObj;
-    this.expectStype(ID_OBJ, field);
-    this.enter(field);
+  /** The event name; the previous event's string again when the bytes are the same. */
+  private readEventName(): string {
     const r = this.r;
-    const id: IdObj = {
-      name: '',
-      scope: 0,
-      isExport: false,
-      isConst: 0,
-      isEnumConst: 0,
-      isType: 0,
-      offset: 0,
-      inferReturnType: false,
-      weakRef: false,
-      type: PLACEHOLDER_TYPE,
-      attrs: null,
-      value: null,
-    };
-    this.register(id, 'id');
-    const loc = this.location(field);
-    if (loc !== undefined) id.location = loc;
-    id.name = this.string('id.name');
-    id.scope = r.u8('id.scope');
-    if (id.scope >= ID_SCOPES.length) throw legacyError('bad_value', `ID scope ${id.scope}`, { field: 'id.scope', offset: r.position - 1 });
-    id.isExport = this.bool('id.is_export');
-    id.isConst = r.i32('id.is_const');
-    id.isEnumConst = r.i32('id.is_enum_const');
-    id.isType = r.i32('id.is_type');
-    id.offset = r.i32('id.offset');
-    id.inferReturnType = this.bool('id.infer_return_type');
-    id.weakRef = this.bool('id.weak_ref');
-    id.type = this.type('id.type');
-    id.attrs = this.optionalAttributes('id.attrs');
-    id.value = this.optionalVal('id.value');
-    this.leave();
-    return id;
-  }
-
-  private readStateAccess(): StateAccess {
-    const field = 'state';
-    this.header(field);
-    if (!this.full) return this.backref('state', field) as StateAccess;
-    this.expectStype(STATE_ACCESS, field);
-    const r = this.r;
-    const access: StateAccess = { op: 0, target: '', op1: PLACEHOLDER_VAL, op2: null, op3: null };
-    this.register(access, 'state');
-    const at = r.position;
-    access.op = r.u8('state.opcode');
-    if (access.op > 9) throw legacyError('bad_value', `state access opcode ${access.op}`, { field: 'state.opcode', offset: at });
-    access.target = this.string('state.target');
-    access.op1 = this.val('state.op1');
-    access.op2 = this.optionalVal('state.op2');
-    access.op3 = this.optionalVal('state.op3');
-    return access;
+    const field = 'event.name';
+    const n = r.u32(field);
+    r.need(n, field);
+    const b = r.bytes;
+    const start = r.offset;
+    r.offset += n;
+    const last = this.eventNameBytes;
+    if (last.length === n) {
+      let i = 0;
+      while (i < n && last[i] === b[start + i]) i++;
+      if (i === n) return this.eventName;
+    }
+    const name = nameText(b, start, start + n);
+    if (n <= 256) {
+      this.eventNameBytes = b.slice(start, start + n);
+      this.eventName = name;
+    }
+    return name;
   }
 
   /** Type tag name of a tag char, or a typed error. */
@@ -405,6 +396,3 @@ export class SerialDecoder {
     return name;
   }
 }
-
-const PLACEHOLDER_TYPE: BroType = Object.freeze({ kind: 'byname', name: '' }) as TypeByName;
-const PLACEHOLDER_VAL = Object.freeze({ kind: 'list', type: PLACEHOLDER_TYPE, listTag: 0, elements: [] }) as unknown as BroVal;

@@ -11,15 +11,21 @@ const { BRO_TYPE, SUBNET_TYPE } = SerType;
 const TAGS = TYPE_TAGS;
 const MAX_INTERNED_BYTES = 8192;
 const MAX_ENTRIES = 512;
+/** Lookup sequences kept (one per event name) and their longest length. */
+const MAX_SEQUENCES = 256;
+const MAX_SEQUENCE = 1024;
 
-interface Interned {
+/** A shared type plus what the value reader derived from it (its value kind), filled in lazily. */
+export interface KnownType {
+  readonly type: FullType;
+  info: unknown;
+}
+
+interface Interned extends KnownType {
   stype: number;
   bytes: Buffer;
-  type: FullType;
   /** Nesting depth of the subtree, so reuse still respects the decoder's depth limit. */
   depth: number;
-  /** The entry looked up right after this one last time. */
-  next: Interned | undefined;
 }
 
 function deepFreeze(o: unknown): void {
@@ -35,8 +41,24 @@ function hash(stype: number, b: Uint8Array, start: number, end: number): number 
   return h >>> 0;
 }
 
-/** Atomic types are frozen and depend only on their bytes: one set for every decoder. */
-const BASIC = new Map<number, FullType>();
+/**
+ * Atomic types are frozen and depend only on their bytes: one set for every decoder, in a flat
+ * table indexed by (tag, internal tag < 16, flags); other internal tags (never sent by Bro) in a Map.
+ */
+const BASIC_FLAT: (KnownType | undefined)[] = new Array<KnownType | undefined>(TAGS.length * 16 * 8).fill(undefined);
+const BASIC_OTHER = new Map<number, KnownType>();
+
+function basicType(stype: number, tag: number, internal: number, nbo: number, base: number): KnownType {
+  const type = Object.freeze({
+    kind: stype === SUBNET_TYPE ? 'subnet' : 'basic',
+    tag: TAGS[tag]!,
+    internal,
+    networkOrder: nbo === 1,
+    baseType: base === 1,
+    name: '',
+  }) as FullType;
+  return { type, info: undefined };
+}
 
 function matches(c: Interned, stype: number, b: Uint8Array, o: number, end: number, depthBudget: number): boolean {
   const n = c.bytes.length;
@@ -49,54 +71,67 @@ function matches(c: Interned, stype: number, b: Uint8Array, o: number, end: numb
 }
 
 export class UncachedTypes {
-  /** The entry find() returned last, whose `next` is the guess for the following lookup. */
-  private last: Interned | undefined;
   private readonly interned = new Map<number, Interned[]>();
   private count = 0;
+  /**
+   * Events of one kind carry the same types in the same order: per event name, the entries found
+   * in the last such event, tried in order before hashing.
+   */
+  private readonly sequences = new Map<string, (Interned | undefined)[]>();
+  private sequence: (Interned | undefined)[] = [];
+  private cursor = 0;
+
+  /** A new serialization starts; `key` names what it is (the event name). */
+  begin(key: string): void {
+    let s = this.sequences.get(key);
+    if (s === undefined) {
+      if (this.sequences.size >= MAX_SEQUENCES) this.sequences.clear();
+      s = [];
+      this.sequences.set(key, s);
+    }
+    this.sequence = s;
+    this.cursor = 0;
+  }
 
   /**
    * A name-less, location-less atomic type body at b[o..]: one shared frozen object per distinct
-   * (class, tag, internal tag, flags). Returns [type, body length] or undefined.
+   * (class, tag, internal tag, flags), or undefined (then its body is 9 bytes long).
    */
-  basicAt(stype: number, b: Uint8Array, o: number, end: number): FullType | undefined {
+  basicAt(stype: number, b: Uint8Array, o: number, end: number): KnownType | undefined {
     if (stype !== BRO_TYPE && stype !== SUBNET_TYPE) return undefined;
     if (end - o < 9 || b[o] !== 0 || b[o + 5] !== 0 || b[o + 6] !== 0 || b[o + 7] !== 0 || b[o + 8] !== 0) return undefined;
     const tag = b[o + 1]!;
+    const internal = b[o + 2]!;
     const nbo = b[o + 3]!;
     const base = b[o + 4]!;
     if (tag >= TAGS.length || nbo > 1 || base > 1) return undefined;
-    const key = tag | (b[o + 2]! << 8) | (nbo << 16) | (base << 17) | (stype === SUBNET_TYPE ? 1 << 18 : 0);
-    let t = BASIC.get(key);
-    if (t === undefined) {
-      t = Object.freeze({
-        kind: stype === SUBNET_TYPE ? 'subnet' : 'basic',
-        tag: TAGS[tag]!,
-        internal: b[o + 2]!,
-        networkOrder: nbo === 1,
-        baseType: base === 1,
-        name: '',
-      }) as FullType;
-      BASIC.set(key, t);
+    const flags = nbo | (base << 1) | (stype === SUBNET_TYPE ? 4 : 0);
+    if (internal < 16) {
+      const key = (tag * 16 + internal) * 8 + flags;
+      let k = BASIC_FLAT[key];
+      if (k === undefined) BASIC_FLAT[key] = k = basicType(stype, tag, internal, nbo, base);
+      return k;
     }
-    return t;
+    const key = tag | (internal << 8) | (flags << 16);
+    let k = BASIC_OTHER.get(key);
+    if (k === undefined) BASIC_OTHER.set(key, (k = basicType(stype, tag, internal, nbo, base)));
+    return k;
   }
 
   /** A previously seen identical type body starting at b[o], within `depthBudget` levels. */
   find(stype: number, b: Uint8Array, o: number, end: number, depthBudget: number): Interned | undefined {
-    // Events of one kind repeat their types in the same order: try the type that followed the
-    // last one found before hashing.
-    const last = this.last;
-    const guess = last?.next;
+    const seq = this.sequence;
+    const at = this.cursor;
+    const guess = at < seq.length ? seq[at] : undefined;
     if (guess !== undefined && matches(guess, stype, b, o, end, depthBudget)) {
-      this.last = guess;
+      this.cursor = at + 1;
       return guess;
     }
     const candidates = this.interned.get(hash(stype, b, o, end));
     if (candidates === undefined) return undefined;
     for (const c of candidates) {
       if (!matches(c, stype, b, o, end, depthBudget)) continue;
-      if (last !== undefined) last.next = c;
-      this.last = c;
+      this.follow(c);
       return c;
     }
     return undefined;
@@ -106,17 +141,28 @@ export class UncachedTypes {
     if (end - start > MAX_INTERNED_BYTES) return;
     if (this.count >= MAX_ENTRIES) {
       this.interned.clear();
+      this.sequences.clear();
+      this.sequence = [];
+      this.cursor = 0;
       this.count = 0;
-      this.last = undefined;
     }
     deepFreeze(type);
     const key = hash(stype, b, start, end);
-    const entry: Interned = { stype, bytes: Buffer.from(b.subarray(start, end)), type, depth, next: undefined };
-    if (this.last !== undefined) this.last.next = entry;
-    this.last = entry;
+    const entry: Interned = { stype, bytes: Buffer.from(b.subarray(start, end)), type, info: undefined, depth };
+    this.follow(entry);
     const list = this.interned.get(key);
     if (list === undefined) this.interned.set(key, [entry]);
     else list.push(entry);
     this.count++;
+  }
+
+  /** Record `entry` as this position's type in the current sequence. */
+  private follow(entry: Interned): void {
+    const at = this.cursor;
+    if (at >= MAX_SEQUENCE) return;
+    const seq = this.sequence;
+    if (at < seq.length) seq[at] = entry;
+    else seq.push(entry);
+    this.cursor = at + 1;
   }
 }

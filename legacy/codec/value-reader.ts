@@ -5,6 +5,7 @@ import { readI64, readU64 } from './int64.ts';
 import type { BroType, BroVal, EnumType, FullType, Int64, ListVal, ReMatcher, TableEntry, ValKind } from './model.ts';
 import type { ByteReader } from '../../src/core/bytes.ts';
 import type { SerialDecoder } from './serial-reader.ts';
+import { FAMILY } from './receiver-cache.ts';
 import { decodeText, decodeUtf8 } from './strings.ts';
 
 // Value bodies (section 8.8): the value's type, a payload chosen by the type's internal tag, then
@@ -23,6 +24,7 @@ const v4Text = formatV4;
 const v6Text = formatV6;
 const PROTOS = PORT_PROTOS;
 const CANONICAL = CANONICAL_INTERNAL;
+const F_MATCHER = FAMILY.matcher;
 
 /** The serial type each value kind is written with. */
 export const VAL_STYPE: Readonly<Record<ValKind, number>> = {
@@ -126,29 +128,46 @@ const KIND_BY_STYPE: ReadonlyMap<number, KindInfo> = new Map<number, KindInfo>(
   ).map(([stype, kind]) => [stype, KIND_INFO.get(kind)!]),
 );
 
-function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, field: string): KindInfo {
-  const full: FullType | undefined = type.kind === 'byname' ? d.typeByName?.(type.name) : type;
-  if (full === undefined) {
-    const info = KIND_BY_STYPE.get(stype);
-    if (info !== undefined) return info;
-    if (stype === VAL || stype === TABLE_VAL) {
-      throw legacyError('unknown_type_name', `value of type "${(type as { name: string }).name}" sent by name needs the type to be known`, {
-        field,
-        offset: at,
-      });
-    }
-    throw legacyError('unknown_serial_type', `serial type 0x${stype.toString(16)} is not a value class`, { field, offset: at });
-  }
+/** The kind a value of a full type has: what depends on the type alone (kept with the type). */
+function typeKind(full: FullType, at: number, field: string): KindInfo {
   const info = full.kind === 'set' ? SET_INFO : TAG_INFO[full.tag];
   if (info === undefined || (info.code === K_TABLE && full.kind !== 'table' && full.kind !== 'set')) {
     throw legacyError('unsupported_object', `values of type ${full.tag} are not supported`, { field, offset: at });
   }
+  return info;
+}
+
+function checkStype(info: KindInfo, stype: number, at: number, field: string): void {
   if (info.stype !== stype && !(stype === VAL && info.payloadOnly)) {
     throw legacyError('bad_value', `serial type 0x${stype.toString(16)} does not fit a ${info.kind} value`, { field, offset: at });
   }
-  if (type.kind !== 'byname' && type.internal !== info.internal) {
+}
+
+/** First sight of a value's type (nothing kept with it yet): classify, check, keep the result. */
+function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, field: string): KindInfo {
+  if (type.kind === 'byname') {
+    const full = d.typeByName?.(type.name);
+    if (full === undefined) {
+      const info = KIND_BY_STYPE.get(stype);
+      if (info !== undefined) return info;
+      if (stype === VAL || stype === TABLE_VAL) {
+        throw legacyError('unknown_type_name', `value of type "${type.name}" sent by name needs the type to be known`, {
+          field,
+          offset: at,
+        });
+      }
+      throw legacyError('unknown_serial_type', `serial type 0x${stype.toString(16)} is not a value class`, { field, offset: at });
+    }
+    const info = typeKind(full, at, field);
+    checkStype(info, stype, at, field);
+    return info;
+  }
+  const info = typeKind(type, at, field);
+  checkStype(info, stype, at, field);
+  if (type.internal !== info.internal) {
     throw legacyError('bad_value', `type ${type.tag} with internal tag ${type.internal}`, { field, offset: at });
   }
+  d.keepKind(info);
   return info;
 }
 
@@ -175,10 +194,10 @@ function readAddrText(d: SerialDecoder, field: string): string {
 
 function readMatcher(d: SerialDecoder, field: string): ReMatcher {
   d.header(field);
-  if (!d.full) return d.backref('matcher', field) as ReMatcher;
+  if (!d.full) return d.backref(F_MATCHER, field) as ReMatcher;
   d.expectStype(RE_MATCHER, field);
   const m: ReMatcher = { anywhere: '', exact: '' };
-  d.register(m, 'matcher');
+  d.register(m, F_MATCHER);
   m.anywhere = d.string(field);
   m.exact = d.string(field);
   return m;
@@ -186,10 +205,11 @@ function readMatcher(d: SerialDecoder, field: string): ReMatcher {
 
 /** The value body after its header; sets `stype` on the value when it is not its kind's usual one. */
 export function readValBody(d: SerialDecoder, stype: number, at: number, field: string): BroVal {
-  const r = d.r;
-  const type = d.type(field);
-  const info = kindOf(d, type, stype, at, field);
-  const v = readPayload(d, r, info, type, field);
+  const type = d.valueType(field);
+  let info = d.kindInfo;
+  if (info === undefined) info = kindOf(d, type, stype, at, field);
+  else if (info.stype !== stype) checkStype(info, stype, at, field);
+  const v = readPayload(d, d.r, info, type, field);
   if (stype !== info.stype) v.stype = stype;
   return v;
 }
@@ -238,16 +258,16 @@ function readPayload(d: SerialDecoder, r: ByteReader, info: KindInfo, type: BroT
       const props = r.u8(field);
       const id = d.string(field);
       const n = r.i32(field);
-      const fields: (BroVal | null)[] = [];
-      for (let i = 0; i < n; i++) fields.push(d.optionalVal(field));
+      const fields = sized<BroVal | null>(n, r);
+      for (let i = 0; i < n; i++) fields[i] = d.optionalVal(field);
       return { kind: 'record', type, props, id, fields };
     }
     case K_VECTOR: {
       const props = r.u8(field);
       const id = d.string(field);
       const n = r.u32(field);
-      const elements: (BroVal | null)[] = [];
-      for (let i = 0; i < n; i++) elements.push(d.optionalVal(field));
+      const elements = sized<BroVal | null>(n, r);
+      for (let i = 0; i < n; i++) elements[i] = d.optionalVal(field);
       return { kind: 'vector', type, props, id, elements };
     }
     default: {
@@ -274,7 +294,16 @@ function readList(d: SerialDecoder, type: BroType, field: string): ListVal {
   const r = d.r;
   const listTag = r.u8(field);
   const n = r.i32(field);
-  const elements: BroVal[] = [];
-  for (let i = 0; i < n; i++) elements.push(d.val(field));
+  const elements = sized<BroVal>(n, r);
+  for (let i = 0; i < n; i++) elements[i] = d.val(field);
   return { kind: 'list', type, listTag, elements };
+}
+
+/**
+ * An array for n elements, each at least a byte long: exactly sized when the count is plausible
+ * (a push-grown array reserves 16 slots for the first element); otherwise an empty one, so a
+ * bogus count fails on the truncated input, not on allocation.
+ */
+function sized<T>(n: number, r: ByteReader): T[] {
+  return n > 0 && n <= r.end - r.offset ? new Array<T>(n) : [];
 }
