@@ -61,7 +61,7 @@ export class Connections {
       knowsPeer: (id) => this.registry.knowsPeer(id),
       byeToken: () => BYE_TOKEN_BASE | ++this.byeSeq,
       established: (p) => this.onEstablished(p),
-      received: (p, view, payload) => router.received(p, view, payload),
+      received: (p, view) => router.received(p, view),
       dropped: (p, err) => this.dropped(p, err),
       closed: (p) => this.onClosed(p),
     };

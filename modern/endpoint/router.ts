@@ -191,35 +191,37 @@ export class Router {
 
   // -- messages from peers -----------------------------------------------------------------------
 
-  /** A data/command envelope from `from`, or a ping/pong for another endpoint. */
-  received(from: Peering, view: EnvelopeView, payload: Uint8Array): void {
+  /** A data/command envelope from `from`, or a ping/pong for another endpoint (the view is valid during the call only). */
+  received(from: Peering, view: EnvelopeView): void {
     const type = view.type;
     const topic = view.topic;
     if (view.receiver !== Receiver.OTHER && type <= MessageType.COMMAND) {
       const members = this.routes.match(topic);
-      if (members.length > 0 && !this.deliverReceived(from, members, view, payload)) return;
+      if (members.length > 0 && !this.deliverReceived(from, members, view)) return;
       if (view.receiver === Receiver.SELF) return;
     }
     if (!this.cfg.forwardMessages) return;
+    const { bytes, start, end } = view;
     if (view.receiver === Receiver.OTHER) {
-      const to = this.peerById(endpointIdAt(payload, 16));
-      if (to && to !== from && !to.isSenderOf(payload)) to.forward(payload);
+      const to = this.peerById(endpointIdAt(bytes, start + 16));
+      if (to && to !== from && !to.isSenderOf(bytes, start)) to.forward(bytes, start, end);
       return;
     }
     const peers = this.peers;
     for (let i = 0; i < peers.length; i++) {
       const p = peers[i]!;
-      if (p !== from && p.matches(topic) && !p.isSenderOf(payload)) p.forward(payload);
+      if (p !== from && p.matches(topic) && !p.isSenderOf(bytes, start)) p.forward(bytes, start, end);
     }
   }
 
   /** Decodes once for every matching member; false when the message is invalid (and dropped). */
-  private deliverReceived(from: Peering, members: readonly Member[], view: EnvelopeView, payload: Uint8Array): boolean {
+  private deliverReceived(from: Peering, members: readonly Member[], view: EnvelopeView): boolean {
     const origin = this.origins.get(from) ?? { hop: from.peerId ?? NIL_ENDPOINT };
     const topic = view.topic;
     try {
       if (view.type === MessageType.DATA) {
-        const r = new ByteReader(payload, 0, view.bodyOffset);
+        // Read in place; offsets in errors stay relative to the payload.
+        const r = new ByteReader(view.bytes, -view.start, view.start + view.bodyOffset, view.end);
         const value = readData(r, this.cfg.limits);
         if (r.remaining !== 0) throw new BrokerError('trailing_bytes', `${r.remaining} byte(s) after the value`, { field: 'data', offset: r.position });
         for (let i = 0; i < members.length; i++) {
@@ -227,7 +229,7 @@ export class Router {
           if (m.open) deliverData(m, topic, value, origin);
         }
       } else {
-        const command = decodeCommand(payload.subarray(view.bodyOffset), this.cfg.limits, view.bodyOffset);
+        const command = decodeCommand(view.body(), this.cfg.limits, view.bodyOffset);
         const receiver = view.receiver === Receiver.SELF ? this.cfg.nodeId : undefined;
         for (const m of members) if (m.open) deliverCommand(m, topic, command, origin, receiver);
       }

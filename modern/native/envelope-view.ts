@@ -6,6 +6,8 @@ import { BrokerError } from '../errors.ts';
 import { bufferView, decodeByteString } from '../data/utf8.ts';
 import { ENVELOPE_HEADER_SIZE } from './wire-constants.ts';
 
+const EMPTY = new Uint8Array(0);
+
 /** Who an envelope is addressed to: nil (anyone subscribed), our own id, or another endpoint. */
 export const Receiver = { ANY: 0, SELF: 1, OTHER: 2 } as const;
 export type Receiver = (typeof Receiver)[keyof typeof Receiver];
@@ -18,53 +20,73 @@ export class EnvelopeView {
   topic = '';
   /** Offset of the type-specific payload within the frame payload. */
   bodyOffset = 0;
+  /** The parsed payload is `bytes[start, end)` (often a whole socket chunk: valid during the call only). */
+  bytes: Uint8Array = EMPTY;
+  start = 0;
+  end = 0;
   private cache = new Uint8Array(256);
   private cacheLength = -1;
 
   constructor(private readonly self: Uint8Array) {}
 
-  /** Reads the header of `p`; throws `message_too_short`, `invalid_message_type`, `truncated` or `invalid_topic`. */
-  parse(p: Uint8Array): void {
-    const n = p.length;
+  /**
+   * Reads the header of the payload `p[start, end)`; throws `message_too_short`,
+   * `invalid_message_type`, `truncated` or `invalid_topic` (offsets relative to the payload).
+   */
+  parse(p: Uint8Array, start = 0, end = p.length): void {
+    const n = end - start;
     if (n < ENVELOPE_HEADER_SIZE) {
       throw new BrokerError('message_too_short', `message too short: ${n} bytes, an envelope needs ${ENVELOPE_HEADER_SIZE}`, { field: 'envelope', offset: 0 });
     }
-    const type = p[32]!;
+    const type = p[start + 32]!;
     if (type < 1 || type > 5) throw new BrokerError('invalid_message_type', `invalid envelope type ${type}`, { field: 'envelope.type', offset: 32 });
     this.type = type;
-    this.ttl = (p[33]! << 8) | p[34]!;
-    const len = (p[35]! << 8) | p[36]!;
-    const end = ENVELOPE_HEADER_SIZE + len;
-    if (end > n) throw new BrokerError('truncated', `truncated input: topic of ${len} bytes, ${n - ENVELOPE_HEADER_SIZE} left`, { field: 'envelope.topic', offset: 35 });
-    this.bodyOffset = end;
-    this.readTopic(p, len);
-    this.receiver = this.classify(p);
+    this.ttl = (p[start + 33]! << 8) | p[start + 34]!;
+    const len = (p[start + 35]! << 8) | p[start + 36]!;
+    const body = ENVELOPE_HEADER_SIZE + len;
+    if (body > n) throw new BrokerError('truncated', `truncated input: topic of ${len} bytes, ${n - ENVELOPE_HEADER_SIZE} left`, { field: 'envelope.topic', offset: 35 });
+    this.bodyOffset = body;
+    this.readTopic(p, start + ENVELOPE_HEADER_SIZE, len);
+    this.receiver = this.classify(p, start + 16);
+    this.bytes = p;
+    this.start = start;
+    this.end = end;
   }
 
-  private readTopic(p: Uint8Array, len: number): void {
+  /** The payload as its own view (for the rare paths that keep or copy it). */
+  payload(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end);
+  }
+
+  /** The type-specific part of the payload as its own view. */
+  body(): Uint8Array {
+    return this.bytes.subarray(this.start + this.bodyOffset, this.end);
+  }
+
+  private readTopic(p: Uint8Array, at: number, len: number): void {
     const c = this.cache;
     if (len === this.cacheLength) {
       let i = 0;
-      while (i < len && c[i] === p[ENVELOPE_HEADER_SIZE + i]) i++;
+      while (i < len && c[i] === p[at + i]) i++;
       if (i === len) return;
     }
-    const topic = decodeByteString(bufferView(p), ENVELOPE_HEADER_SIZE, ENVELOPE_HEADER_SIZE + len);
+    const topic = decodeByteString(bufferView(p), at, at + len);
     if (typeof topic !== 'string') throw new BrokerError('invalid_topic', 'topic is not valid UTF-8', { field: 'envelope.topic', offset: ENVELOPE_HEADER_SIZE });
     this.topic = topic;
     if (len <= c.length) {
-      c.set(p.subarray(ENVELOPE_HEADER_SIZE, ENVELOPE_HEADER_SIZE + len));
+      c.set(p.subarray(at, at + len));
       this.cacheLength = len;
     } else {
       this.cacheLength = -1;
     }
   }
 
-  private classify(p: Uint8Array): Receiver {
+  private classify(p: Uint8Array, at: number): Receiver {
     let zero = true;
     let self = true;
     const s = this.self;
     for (let i = 0; i < 16; i++) {
-      const b = p[16 + i]!;
+      const b = p[at + i]!;
       if (b !== 0) zero = false;
       if (b !== s[i]) self = false;
     }

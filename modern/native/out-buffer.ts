@@ -83,14 +83,14 @@ export class OutBuffer {
     return true;
   }
 
-  /** Appends the frame of a phase-3 payload with its sender (bytes 0..15) replaced. */
-  pushWithSender(payload: Uint8Array, sender: Uint8Array): boolean {
+  /** Appends the frame of a phase-3 payload (`bytes[start, end)`) with its sender (first 16 bytes) replaced. */
+  pushWithSender(bytes: Uint8Array, sender: Uint8Array, start = 0, end = bytes.length): boolean {
     if (!this.admit()) return false;
     const w = this.w;
     this.starts.push(w.length);
-    w.u32(payload.length);
+    w.u32(end - start);
     w.bytes(sender);
-    w.bytes(payload.subarray(16));
+    w.bytes(bytes.subarray(start + 16, end));
     this.pushed();
     return true;
   }

@@ -30,8 +30,11 @@ export interface PeeringHost {
   byeToken(p: Peering): bigint;
   /** The handshake completed; phase-3 messages follow. */
   established(p: Peering): void;
-  /** A data or command envelope, or a ping/pong addressed to another endpoint. `view` is valid during the call only. */
-  received(p: Peering, view: EnvelopeView, payload: Uint8Array): void;
+  /**
+   * A data or command envelope, or a ping/pong addressed to another endpoint. `view` (and the bytes
+   * it points into: `view.bytes[view.start, view.end)`) is valid during the call only.
+   */
+  received(p: Peering, view: EnvelopeView): void;
   /** The peer announced a new filter. */
   filterChanged?(p: Peering): void;
   /** A phase-3 message was dropped (Broker drops and logs; the connection stays up). */
@@ -161,14 +164,14 @@ export class Peering {
     return this.state === 'established' && this.out.pushWith(write);
   }
 
-  /** Queues a received phase-3 payload with the sender rewritten to this endpoint (forwarding). */
-  forward(payload: Uint8Array): boolean {
-    return this.state === 'established' && this.out.pushWithSender(payload, this.selfBytes);
+  /** Queues a received phase-3 payload (`bytes[start, end)`) with the sender rewritten to this endpoint (forwarding). */
+  forward(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+    return this.state === 'established' && this.out.pushWithSender(bytes, this.selfBytes, start, end);
   }
 
-  /** True when the payload's sender field (previous hop) is this peer. */
-  isSenderOf(payload: Uint8Array): boolean {
-    return this.peerIdBytes !== undefined && idAt(payload, 0, this.peerIdBytes);
+  /** True when the sender field (previous hop) of the payload starting at `start` is this peer. */
+  isSenderOf(bytes: Uint8Array, start = 0): boolean {
+    return this.peerIdBytes !== undefined && idAt(bytes, start, this.peerIdBytes);
   }
 
   /** Graceful unpeer: BYE ping, close when the pong echoes it or after the unpeer timeout. */
@@ -208,30 +211,30 @@ export class Peering {
   private onData(bytes: Uint8Array): void {
     if (this.state === 'closed') return;
     this.bytesIn += bytes.length;
-    this.reader.push(bytes);
+    const reader = this.reader;
+    reader.push(bytes);
     for (;;) {
-      let payload: Uint8Array | undefined;
       try {
-        payload = this.reader.next();
+        if (!reader.nextFrame()) return;
       } catch (err) {
         return this.onFramingError(asBrokerError(err));
       }
-      if (payload === undefined) return;
-      if (this.state === 'handshake') {
-        this.afterStep(this.handshake.receive(payload));
+      if (this.state === 'established') {
+        this.onEnvelope(reader.frameBytes, reader.frameStart, reader.frameEnd);
+      } else if (this.state === 'handshake') {
+        this.afterStep(this.handshake.receive(reader.frameBytes.subarray(reader.frameStart, reader.frameEnd)));
         if (!this.reading) return;
-      } else if (this.state === 'established') {
-        this.onEnvelope(payload);
       } else {
         return;
       }
     }
   }
 
-  private onEnvelope(p: Uint8Array): void {
+  /** One phase-3 payload, `b[start, end)`, routed in place. */
+  private onEnvelope(b: Uint8Array, start: number, end: number): void {
     const view = this.view;
     try {
-      view.parse(p);
+      view.parse(b, start, end);
     } catch (err) {
       this.droppedIn++;
       this.host.dropped(this, asBrokerError(err));
@@ -241,12 +244,13 @@ export class Peering {
     const type = view.type;
     if (type <= MessageType.COMMAND || view.receiver === Receiver.OTHER) {
       // Routing updates are only ever about the previous hop; never pass them on.
-      if (type !== MessageType.ROUTING_UPDATE) this.host.received(this, view, p);
+      if (type !== MessageType.ROUTING_UPDATE) this.host.received(this, view);
       return;
     }
     if (type === MessageType.ROUTING_UPDATE) {
       try {
-        const r = new ByteReader(p, 0, view.bodyOffset);
+        // Offsets in errors stay relative to the payload.
+        const r = new ByteReader(b, -start, start + view.bodyOffset, end);
         const filter = readFilter(r, 'routing_update.filter');
         if (r.remaining !== 0) throw new BrokerError('trailing_bytes', `${r.remaining} byte(s) after the filter`, { field: 'routing_update', offset: r.position });
         this.filter = filter;
@@ -257,10 +261,10 @@ export class Peering {
         this.host.dropped(this, asBrokerError(err));
       }
     } else if (type === MessageType.PING) {
-      const body = p.subarray(view.bodyOffset);
-      const to = p.subarray(0, 16);
+      const body = view.body();
+      const to = b.subarray(start, start + 16);
       this.out.pushWith((w) => this.writePing(w, MessageType.PONG, to, body));
-    } else if (this.removing && this.isBye(p, view.bodyOffset)) {
+    } else if (this.removing && this.isBye(b, start + view.bodyOffset, end)) {
       this.closeGracefully();
     }
   }
@@ -270,9 +274,9 @@ export class Peering {
     return this.state === 'handshake' || this.state === 'established';
   }
 
-  private isBye(p: Uint8Array, at: number): boolean {
+  private isBye(p: Uint8Array, at: number, end: number): boolean {
     const b = this.bye;
-    if (!b || p.length - at !== b.length) return false;
+    if (!b || end - at !== b.length) return false;
     for (let i = 0; i < b.length; i++) if (p[at + i] !== b[i]) return false;
     return true;
   }

@@ -186,6 +186,20 @@ test('EnvelopeView: header fields, receiver classes, topic cache, errors', () =>
   bad(Uint8Array.from(p).fill(6, 32, 33), 'invalid_message_type');
   bad(Uint8Array.from(p).fill(0xff, 35, 37), 'truncated');
   bad(Uint8Array.from(p).fill(0xff, 37, 38), 'invalid_topic');
+  // In place inside a larger buffer: the same fields, offsets relative to the payload.
+  const inner = frame('/ef', LARGE);
+  const outer = new Uint8Array(inner.length + 10);
+  outer.set(inner, 7);
+  view.parse(outer, 7, 7 + inner.length);
+  assert.equal([view.type, view.topic, view.receiver, view.bodyOffset, view.start, view.end], [1, '/ef', Receiver.SELF, 40, 7, 7 + inner.length]);
+  assert.equal(view.payload(), inner);
+  assert.equal(view.body(), inner.subarray(40));
+  try {
+    view.parse(outer, 7, 7 + 36);
+    assert.unreachable('short');
+  } catch (err) {
+    assert.equal([(err as { code: string }).code, (err as { offset: number }).offset], ['message_too_short', 0]);
+  }
   assert.is(decodeHandshake(encodeHandshake({ type: 'originator_ack' }).subarray(4)).type, 'originator_ack');
 });
 

@@ -50,6 +50,26 @@ test('a split at every offset yields the same frames', () => {
   }
 });
 
+test('nextFrame: the same frames as next(), in place within a chunk, assembled across chunks', () => {
+  const { bytes, frames } = stream('native-nodes-connector-originates.jsonl');
+  for (const cut of [1, 5, 37, 200, bytes.length]) {
+    const r = new FrameReader({ phase: 'established' });
+    const out: string[] = [];
+    let inPlace = 0;
+    for (let at = 0; at < bytes.length; at += cut) {
+      const chunk = bytes.subarray(at, at + cut);
+      r.push(chunk);
+      while (r.nextFrame()) {
+        if (r.frameBytes === chunk) inPlace++;
+        out.push(toHex(r.frameBytes.subarray(r.frameStart, r.frameEnd)));
+      }
+    }
+    assert.equal(out, frames, `chunks of ${cut}`);
+    if (cut === bytes.length) assert.is(inPlace, frames.length, 'one chunk: every frame in place');
+    assert.is(r.buffered, 0);
+  }
+});
+
 test('frames inside one chunk are views, split frames are assembled copies', () => {
   const bytes = fromHex('00000002aabb00000003ccddee');
   const r = new FrameReader();
