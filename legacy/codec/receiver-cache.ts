@@ -6,8 +6,8 @@ import { legacyError } from './errors.ts';
 // evicts a few dozen entries: this runs per object and is laid out for that.
 //
 // * Entries live in slots (parallel arrays, no object per entry); evicted slots are reused.
-// * pid -> slot is an open-addressing table (linear probing, backward-shift deletion) in typed
-//   arrays; sequential pids land in sequential buckets.
+// * pid -> slot is a chained hash table in typed arrays (bucket heads, and a chain link per
+//   slot); sequential pids land in sequential buckets.
 // * LRU order is a queue of (slot, stamp) per list: a use appends the slot again with a fresh
 //   stamp, and an older queue item whose stamp is no longer the slot's is skipped when it reaches
 //   the front. Trimming pops the front, so eviction order is exactly least-recently-used first,
@@ -88,8 +88,11 @@ class UseQueue {
 }
 
 function bucketOf(pid: number, mask: number): number {
-  // Fibonacci hashing of both words: sequential pids spread over consecutive-ish buckets.
-  return (Math.imul((pid >>> 0) ^ ((pid / 4294967296) >>> 0), 0x9e3779b1) >>> 12) & mask;
+  // The sender numbers objects 1, 2, 3, ...: consecutive pids in consecutive buckets keep the
+  // hot part of the table small. Higher bits are folded in so that pids with a common stride
+  // (k * 2^16) do not all share one chain.
+  const lo = pid >>> 0;
+  return (lo ^ (lo >>> 16) ^ Math.imul((pid / 4294967296) >>> 0, 0x9e3779b1)) & mask;
 }
 
 export class ReceiverCache {
@@ -109,9 +112,9 @@ export class ReceiverCache {
   private slotCount = 0;
   private free: number[] = [];
 
-  // pid -> slot + 1 (0 = empty bucket).
-  private keys = new Float64Array(64);
-  private vals = new Int32Array(64);
+  // pid -> slot: first slot per bucket, next slot in the same bucket per slot (-1 = none).
+  private heads = new Int32Array(64).fill(-1);
+  private chain = new Int32Array(64);
   private mask = 63;
 
   private readonly queues = [new UseQueue(), new UseQueue()] as const;
@@ -142,6 +145,7 @@ export class ReceiverCache {
       });
     }
     const which = newStrategy && stableType(stype) ? STABLE : UNSTABLE;
+    if (this.size >= this.mask + 1) this.rehash();
     const slot = this.allocate();
     const stamp = ++this.stamp;
     this.objs[slot] = obj;
@@ -153,8 +157,8 @@ export class ReceiverCache {
     this.born[slot] = stamp;
     this.listSize[which]!++;
     this.enqueue(which, slot, stamp);
-    this.insert(pid, slot);
     this.size++;
+    this.insert(pid, slot);
     if ((stype & BRO_OBJ) === 0) {
       this.transientSlots.push(slot);
       this.transientBorn.push(stamp);
@@ -164,18 +168,14 @@ export class ReceiverCache {
 
   /** Slot of pid, or -1. With `use`, marks the entry most recently used (a back-reference). */
   find(pid: number, use = true): number {
-    if (pid === 0) return -1;
-    const keys = this.keys;
-    const mask = this.mask;
-    for (let i = bucketOf(pid, mask); ; i = (i + 1) & mask) {
-      const k = keys[i]!;
-      if (k === pid) {
-        const slot = this.vals[i]! - 1;
-        if (use) this.use(slot);
-        return slot;
-      }
-      if (k === 0) return -1;
+    const pids = this.pids;
+    const chain = this.chain;
+    for (let slot = this.heads[bucketOf(pid, this.mask)]!; slot >= 0; slot = chain[slot]!) {
+      if (pids[slot] !== pid) continue;
+      if (use) this.use(slot);
+      return slot;
     }
+    return -1;
   }
 
   objectAt(slot: number): object {
@@ -221,7 +221,7 @@ export class ReceiverCache {
       this.memos[s] = undefined;
     }
     this.list.fill(FREE);
-    this.keys.fill(0);
+    this.heads.fill(-1);
     this.free.length = 0;
     this.slotCount = 0;
     this.size = 0;
@@ -293,7 +293,7 @@ export class ReceiverCache {
   }
 
   private remove(slot: number): void {
-    this.erase(this.pids[slot]!);
+    this.erase(slot);
     this.listSize[this.list[slot]!]!--;
     this.list[slot] = FREE;
     this.objs[slot] = undefined;
@@ -313,60 +313,49 @@ export class ReceiverCache {
       this.list = grown(this.list, new Uint8Array(size).fill(FREE));
       this.lastUse = grown(this.lastUse, new Float64Array(size));
       this.born = grown(this.born, new Float64Array(size));
+      this.chain = grown(this.chain, new Int32Array(size));
     }
     return slot;
   }
 
   private insert(pid: number, slot: number): void {
-    if ((this.size + 1) * 2 > this.mask + 1) this.rehash();
-    const keys = this.keys;
-    const mask = this.mask;
-    let i = bucketOf(pid, mask);
-    while (keys[i] !== 0) i = (i + 1) & mask;
-    keys[i] = pid;
-    this.vals[i] = slot + 1;
+    const h = bucketOf(pid, this.mask);
+    this.chain[slot] = this.heads[h]!;
+    this.heads[h] = slot;
   }
 
-  private erase(pid: number): void {
-    const keys = this.keys;
-    const vals = this.vals;
-    const mask = this.mask;
-    let i = bucketOf(pid, mask);
-    while (keys[i] !== pid) {
-      if (keys[i] === 0) return;
-      i = (i + 1) & mask;
+  private erase(slot: number): void {
+    const h = bucketOf(this.pids[slot]!, this.mask);
+    const chain = this.chain;
+    let s = this.heads[h]!;
+    if (s === slot) {
+      this.heads[h] = chain[slot]!;
+      return;
     }
-    // Backward-shift deletion: pull later members of the probe run into the gap.
-    for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
-      const home = bucketOf(keys[j]!, mask);
-      const stays = i <= j ? i < home && home <= j : i < home || home <= j;
-      if (stays) continue;
-      keys[i] = keys[j]!;
-      vals[i] = vals[j]!;
-      i = j;
+    while (s >= 0) {
+      const next = chain[s]!;
+      if (next === slot) {
+        chain[s] = chain[slot]!;
+        return;
+      }
+      s = next;
     }
-    keys[i] = 0;
   }
 
   private rehash(): void {
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    const size = oldKeys.length * 2;
-    this.keys = new Float64Array(size);
-    this.vals = new Int32Array(size);
+    const size = (this.mask + 1) * 2;
+    this.heads = new Int32Array(size).fill(-1);
     this.mask = size - 1;
-    for (let i = 0; i < oldKeys.length; i++) {
-      const k = oldKeys[i]!;
-      if (k === 0) continue;
-      let j = bucketOf(k, this.mask);
-      while (this.keys[j] !== 0) j = (j + 1) & this.mask;
-      this.keys[j] = k;
-      this.vals[j] = oldVals[i]!;
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      if (this.list[slot] === FREE) continue;
+      const h = bucketOf(this.pids[slot]!, this.mask);
+      this.chain[slot] = this.heads[h]!;
+      this.heads[h] = slot;
     }
   }
 }
 
-function grown<T extends Float64Array | Uint8Array>(old: T, next: T): T {
+function grown<T extends Float64Array | Uint8Array | Int32Array>(old: T, next: T): T {
   next.set(old);
   return next;
 }
