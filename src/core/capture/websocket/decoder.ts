@@ -9,6 +9,7 @@ import { toHex } from '../../json.ts';
 import { parseJsonLossless, type JsonValue } from '../lossless-json.ts';
 import { StreamBuffer } from './stream-buffer.ts';
 import { headerValue, headLength, looksLikeHttp, parseHead, type HttpHead } from './http.ts';
+import { negotiatedDeflate } from './deflate.ts';
 import { FrameReader, Opcode, type FrameLimits, type WsErrorCode, type WsEvent, type WsMessage } from './frames.ts';
 
 /**
@@ -43,6 +44,8 @@ interface Side {
   /** A refused upgrade's response waiting for its body (`need` = Infinity: body runs to EOF). */
   response?: { head: HttpHead; need: number };
   heads: number;
+  /** How much of the buffered head was searched for its end already. */
+  headScan: number;
   textMessages: number;
   closed: boolean;
 }
@@ -55,7 +58,7 @@ class WebSocketSession implements StreamDecoder {
     private readonly options: typeof DEFAULTS & WebSocketDecoderOptions,
     private readonly strict: boolean,
   ) {
-    const side = (dir: Direction): Side => ({ mode: 'head', http: new StreamBuffer(), frames: new FrameReader(options, dir === 'c2s'), heads: 0, textMessages: 0, closed: false });
+    const side = (dir: Direction): Side => ({ mode: 'head', http: new StreamBuffer(), frames: new FrameReader(options, dir === 'c2s'), heads: 0, headScan: 0, textMessages: 0, closed: false });
     this.sides = { c2s: side('c2s'), s2c: side('s2c') };
   }
 
@@ -128,7 +131,8 @@ class WebSocketSession implements StreamDecoder {
       side.mode = 'trailing';
       return takeAll(buf);
     }
-    const len = headLength(view);
+    const len = headLength(view, side.headScan);
+    side.headScan = len < 0 ? view.length : 0;
     if (len < 0) {
       if (view.length > this.options.maxHeadBytes) {
         out.push(error('http_head_too_large', `HTTP head longer than ${this.options.maxHeadBytes} bytes`, buf.position));
@@ -153,6 +157,11 @@ class WebSocketSession implements StreamDecoder {
     }
     if (head.status === 101) {
       out.push(responseMessage(head, undefined, this.key));
+      const deflate = negotiatedDeflate(head.headers);
+      if (deflate) {
+        this.sides.c2s.frames.deflate = deflate.c2s;
+        this.sides.s2c.frames.deflate = deflate.s2c;
+      }
       return this.startFrames(side, buf);
     }
     const length = headerValue(head.headers, 'Content-Length');
@@ -197,7 +206,7 @@ class WebSocketSession implements StreamDecoder {
       out.push(error('ws_after_close', `frame after this side's Close (opcode 0x${e.opcode.toString(16)})`, e.offset));
       return;
     }
-    const frames = e.frames > 1 ? { frames: e.frames } : {};
+    const frames = { ...(e.frames > 1 ? { frames: e.frames } : {}), ...(e.deflated !== undefined ? { deflated: e.deflated } : {}) };
     switch (e.opcode) {
       case Opcode.Text:
         out.push({ ...this.text(dir, side, e), ...frames });

@@ -4,6 +4,7 @@
 // cannot be trusted (64-bit with the top bit set, or over the limit) stops the direction, because
 // after that no later frame boundary can be found.
 import { StreamBuffer } from './stream-buffer.ts';
+import { MessageInflater, type DeflateParams } from './deflate.ts';
 
 export const Opcode = {
   Continuation: 0x0,
@@ -31,6 +32,8 @@ export type WsErrorCode =
   | 'ws_bad_close_payload'
   | 'ws_after_close'
   | 'ws_truncated'
+  /** A permessage-deflate message whose data does not inflate (or inflates beyond the limit). */
+  | 'ws_inflate_failed'
   | 'http_head_too_large'
   | 'http_malformed'
   | 'http_truncated_body';
@@ -44,6 +47,8 @@ export interface WsMessage {
   masked: boolean;
   /** Stream offset of the message's first frame. */
   offset: number;
+  /** permessage-deflate: the payload was inflated from this many bytes. */
+  deflated?: number;
 }
 
 export interface WsError {
@@ -67,7 +72,9 @@ export class FrameReader {
   private pendingOpcode: Opcode | undefined;
   private pendingOffset = 0;
   private pendingMasked = false;
+  private pendingCompressed = false;
   private dropping = false;
+  private inflater: MessageInflater | undefined;
   dead = false;
 
   /** `expectMasked`: client frames must be masked, server frames must not be (RFC 6455 5.1). */
@@ -79,6 +86,11 @@ export class FrameReader {
   /** Stream offset where the frames began (after the HTTP head), for error offsets. */
   set base(offset: number) {
     this.buffer.position = offset;
+  }
+
+  /** The 101 response accepted permessage-deflate: RSV1 marks a compressed message. */
+  set deflate(params: DeflateParams) {
+    this.inflater = new MessageInflater(params);
   }
 
   get buffered(): number {
@@ -147,7 +159,10 @@ export class FrameReader {
   private assemble(b0: number, masked: boolean, payload: Uint8Array, at: number, out: WsEvent[]): void {
     const fin = (b0 & 0x80) !== 0;
     const opcode: Opcode = b0 & 0x0f;
-    if (b0 & 0x70) out.push(this.error('ws_reserved_bits', `reserved bits ${(b0 & 0x70) >> 4} set without a negotiated extension`, at));
+    // RSV1 is permessage-deflate's "compressed" bit, allowed on the first frame of a data message.
+    const compressed = (b0 & 0x40) !== 0 && this.inflater !== undefined && (opcode === Opcode.Text || opcode === Opcode.Binary);
+    const reserved = b0 & (compressed ? 0x30 : 0x70);
+    if (reserved) out.push(this.error('ws_reserved_bits', `reserved bits ${reserved >> 4} set without a negotiated extension`, at));
     if (masked !== this.expectMasked) {
       out.push(this.error('ws_mask_violation', this.expectMasked ? 'client frame is not masked' : 'server frame is masked', at));
     }
@@ -175,6 +190,7 @@ export class FrameReader {
       this.pendingOpcode = opcode;
       this.pendingOffset = at;
       this.pendingMasked = masked;
+      this.pendingCompressed = compressed;
     } else {
       out.push(this.error('ws_reserved_opcode', `reserved data opcode 0x${opcode.toString(16)}`, at));
       return;
@@ -193,7 +209,12 @@ export class FrameReader {
     if (!fin) return;
     if (!this.dropping) {
       const whole = this.pieces.length === 1 ? this.pieces[0]! : joinPieces(this.pieces, this.pieceBytes);
-      out.push({ kind: 'message', opcode: this.pendingOpcode!, payload: whole, frames: this.pieces.length, masked: this.pendingMasked, offset: this.pendingOffset });
+      const message: WsMessage = { kind: 'message', opcode: this.pendingOpcode!, payload: whole, frames: this.pieces.length, masked: this.pendingMasked, offset: this.pendingOffset };
+      if (this.pendingCompressed) {
+        const inflated = this.inflater!.inflate(whole, this.limits.maxMessageBytes);
+        if (typeof inflated === 'string') out.push(this.error('ws_inflate_failed', inflated, this.pendingOffset));
+        else out.push({ ...message, payload: inflated, deflated: whole.length });
+      } else out.push(message);
     }
     this.reset();
   }
@@ -202,6 +223,7 @@ export class FrameReader {
     this.pieces = [];
     this.pieceBytes = 0;
     this.pendingOpcode = undefined;
+    this.pendingCompressed = false;
     this.dropping = false;
   }
 }

@@ -19,9 +19,13 @@ export interface HttpResponseHead {
 
 export type HttpHead = HttpRequestHead | HttpResponseHead;
 
-/** Length of the head including its blank line, or -1 while it is incomplete. */
-export function headLength(bytes: Uint8Array): number {
-  for (let i = 0; i + 1 < bytes.length; i++) {
+/**
+ * Length of the head including its blank line, or -1 while it is incomplete. `from`: where a
+ * previous call on a prefix of the same bytes stopped (so a head arriving in tiny pieces is
+ * scanned once, not once per piece).
+ */
+export function headLength(bytes: Uint8Array, from = 0): number {
+  for (let i = Math.max(0, from - 2); i + 1 < bytes.length; i++) {
     if (bytes[i] !== 0x0a) continue;
     if (bytes[i + 1] === 0x0a) return i + 2;
     if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return i + 3;
