@@ -2,18 +2,26 @@
 // decoded views (`comm-bridge decode`) that are serialised with stringifyJson. Numbers stay exact
 // (count/integer as number or bigint); the text forms (timestamps, timespans, ports, addresses) are
 // Broker's. Non-finite reals become the strings `nan`/`inf`/`-inf`, which Broker writes bare; a
-// string that is not valid UTF-8 is shown with U+FFFD plus its exact bytes in `hex`.
+// string that is not valid UTF-8 is shown with U+FFFD plus its exact bytes in `hex`. Broker's
+// timestamp text has milliseconds only and is wrong before the epoch, so a timestamp it cannot show
+// exactly also carries its nanoseconds in `ns`.
 import { Buffer } from 'node:buffer';
 import { toHex } from '../../src/core/json.ts';
 import { formatAddress, formatSubnet } from './address.ts';
 import { JSON_TYPE_NAMES } from './json-encode.ts';
 import { formatPort, formatTimespan, formatTimestamp } from './json-format.ts';
-import type { ByteString, Data } from './types.ts';
+import type { ByteString, Data, Int64 } from './types.ts';
 
 export interface JsonDataObject {
   '@data-type': string;
   data: unknown;
   hex?: string;
+  ns?: Int64;
+}
+
+/** Broker's text shows whole milliseconds, correctly only from the epoch on. */
+function exactInMs(ns: Int64): boolean {
+  return typeof ns === 'bigint' ? ns >= 0n && ns % 1_000_000n === 0n : ns >= 0 && ns % 1_000_000 === 0;
 }
 
 function text(v: ByteString): { data: string; hex?: string } {
@@ -41,7 +49,7 @@ export function dataToJsonObject(v: Data): JsonDataObject {
     case 'port':
       return { '@data-type': t, data: formatPort(v.number, v.protocol) };
     case 'timestamp':
-      return { '@data-type': t, data: formatTimestamp(v.value) };
+      return exactInMs(v.value) ? { '@data-type': t, data: formatTimestamp(v.value) } : { '@data-type': t, data: formatTimestamp(v.value), ns: v.value };
     case 'timespan':
       return { '@data-type': t, data: formatTimespan(v.value) };
     case 'vector':

@@ -11,7 +11,7 @@ import { BrokerError, isBrokerError } from '../errors.ts';
 import { DEFAULT_DATA_LIMITS, type DataLimits } from '../data/binary-decode.ts';
 import { dataToJsonObject } from '../data/json-object.ts';
 import type { Data } from '../data/types.ts';
-import { asZeekMessage } from '../data/zeek-messages.ts';
+import { asZeekMessage, type ZeekMessage } from '../data/zeek-messages.ts';
 import { formatEntityId } from './endpoint-id.ts';
 import { decodeEnvelopeBody, peekEnvelope, type Envelope, type RawEnvelope } from './envelope.ts';
 import { FrameReader, frame, type FrameReaderOptions } from './framing.ts';
@@ -66,7 +66,11 @@ function envelopeFields(e: RawEnvelope | Envelope): Record<string, unknown> {
 
 function zeekFields(v: Data): Record<string, unknown> {
   const z = asZeekMessage(v);
-  if (!z) return {};
+  return z ? zeekMessageFields(z) : {};
+}
+
+/** The Zeek message's own fields; a batch lists each message it carries (`batch`). */
+export function zeekMessageFields(z: ZeekMessage): Record<string, unknown> {
   switch (z.kind) {
     case 'event':
       return {
@@ -82,7 +86,7 @@ function zeekFields(v: Data): Record<string, unknown> {
     case 'identifier_update':
       return { zeek: 'identifier_update', id_name: z.name, value_of_id: dataToJsonObject(z.value) };
     case 'batch':
-      return { zeek: 'batch', messages: z.messages.length };
+      return { zeek: 'batch', messages: z.messages.length, batch: z.messages.map(zeekMessageFields) };
   }
 }
 

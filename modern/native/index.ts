@@ -7,4 +7,4 @@ export * from './filter.ts';
 export * from './handshake.ts';
 export * from './envelope.ts';
 export * from './store-commands.ts';
-export { brokerDecoder, startsLikeBroker, commandFields, envelopeView, type BrokerDecoderOptions } from './capture-decoder.ts';
+export { brokerDecoder, startsLikeBroker, commandFields, envelopeView, zeekMessageFields, type BrokerDecoderOptions } from './capture-decoder.ts';

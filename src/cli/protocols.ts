@@ -5,10 +5,9 @@ import type { ProtocolDecoder, ProtocolName } from '../core/capture/types.ts';
 import { websocketDecoder, type BrokerDataDescriber } from '../core/capture/websocket/decoder.ts';
 import { captureError } from '../core/capture/errors.ts';
 import { legacyCaptureDecoder } from '../../legacy/codec/capture-decoder.ts';
-import { brokerDecoder } from '../../modern/native/capture-decoder.ts';
+import { brokerDecoder, zeekMessageFields } from '../../modern/native/capture-decoder.ts';
 import { parseDataMessage } from '../../modern/data/json-decode.ts';
 import { asZeekMessage } from '../../modern/data/zeek-messages.ts';
-import { dataToJsonObject } from '../../modern/data/json-object.ts';
 
 export const PROTOCOL_NAMES: readonly ProtocolName[] = ['legacy', 'broker', 'websocket'];
 
@@ -25,14 +24,7 @@ export const describeBrokerData: BrokerDataDescriber = ({ text }) => {
     return { data_error: (err as { code?: string }).code ?? 'invalid_data' };
   }
   const z = asZeekMessage(value);
-  if (!z) return undefined;
-  if (z.kind !== 'event') return { zeek: z.kind };
-  return {
-    zeek: 'event',
-    event: z.name,
-    args: z.args.map(dataToJsonObject),
-    ...(z.metadata ? { metadata: z.metadata.map((m) => ({ key: m.key, value: dataToJsonObject(m.value) })) } : {}),
-  };
+  return z ? zeekMessageFields(z) : undefined;
 };
 
 export const DECODERS: readonly ProtocolDecoder[] = [websocketDecoder({ describeData: describeBrokerData }), brokerDecoder(), legacyCaptureDecoder];
