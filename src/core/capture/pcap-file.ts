@@ -79,13 +79,15 @@ function readPcap(bytes: Uint8Array, limits: CaptureLimits, onPacket: (p: RawPac
     if (capLen > limits.maxRecordBytes) {
       throw captureError('limit_exceeded', `pcap record of ${capLen} bytes exceeds the ${limits.maxRecordBytes}-byte limit`, { field: 'incl_len', offset: off + 8 });
     }
-    if (frac >= (nanos ? 1e9 : 1e6)) throw captureError('bad_pcap', `pcap timestamp fraction ${frac} is out of range`, { field: 'ts_frac', offset: off + 4 });
     const dataStart = off + recordHeader;
     if (dataStart + capLen > bytes.length) {
       truncated = true;
       break;
     }
-    onPacket({ linkType, sec, nsec: nanos ? frac : frac * 1000, data: bytes.subarray(dataStart, dataStart + capLen), origLen });
+    // Some writers put a whole number of seconds into the fraction; carry it over like readers do.
+    const perSecond = nanos ? 1e9 : 1e6;
+    const nsec = (frac % perSecond) * (nanos ? 1 : 1000);
+    onPacket({ linkType, sec: sec + Math.floor(frac / perSecond), nsec, data: bytes.subarray(dataStart, dataStart + capLen), origLen });
     off = dataStart + capLen;
   }
   return { format: 'pcap', linkTypes: [linkType], truncated };
