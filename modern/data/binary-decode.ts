@@ -152,8 +152,7 @@ function readValue(c: Ctx, depth: number): Data {
       const at = r.position - 1;
       if (depth >= c.limits.maxDepth) throw depthError(c, at);
       const n = readCount(c, tag === 12 ? 'set.size' : 'vector.size');
-      const elements: Data[] = [];
-      for (let i = 0; i < n; i++) elements.push(readValue(c, depth + 1));
+      const elements = readElements(c, n, depth + 1);
       if (tag === 14) return { type: 'vector', elements };
       if (hasDuplicates(elements)) throw new BrokerError('duplicate_element', 'set contains a duplicate element', { field: 'set', offset: at });
       return { type: 'set', elements };
@@ -172,6 +171,39 @@ function readValue(c: Ctx, depth: number): Data {
     }
     default:
       throw new BrokerError('invalid_tag', `unknown data type tag ${tag}`, { field: 'data.tag', offset: r.position - 1 });
+  }
+}
+
+/**
+ * `n` values as a packed array. Small containers (event argument lists, records) are built as
+ * literals of their exact size: pushing into `[]` first allocates room for 16 elements.
+ */
+function readElements(c: Ctx, n: number, depth: number): Data[] {
+  switch (n) {
+    case 0:
+      return [];
+    case 1:
+      return [readValue(c, depth)];
+    case 2: {
+      const a = readValue(c, depth);
+      return [a, readValue(c, depth)];
+    }
+    case 3: {
+      const a = readValue(c, depth);
+      const b = readValue(c, depth);
+      return [a, b, readValue(c, depth)];
+    }
+    case 4: {
+      const a = readValue(c, depth);
+      const b = readValue(c, depth);
+      const d = readValue(c, depth);
+      return [a, b, d, readValue(c, depth)];
+    }
+    default: {
+      const out: Data[] = [];
+      for (let i = 0; i < n; i++) out.push(readValue(c, depth));
+      return out;
+    }
   }
 }
 

@@ -14,17 +14,38 @@ export function decodeByteString(buf: Buffer, start: number, end: number): ByteS
   const n = end - start;
   if (n === 0) return '';
   if (n <= 8) {
-    // Building short ASCII strings here beats a native call (measured: ~30 ns vs ~80 ns at 4 bytes).
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const b = buf[i]!;
-      if (b >= 0x80) return decodeNonAscii(buf, start, end);
-      s += String.fromCharCode(b);
-    }
-    return s;
+    // Short ASCII strings (event names, enum names, services) are built here in one allocation:
+    // cheaper than a native call (~80 ns) or appending a character at a time (one string each).
+    let or = 0;
+    for (let i = start; i < end; i++) or |= buf[i]!;
+    if (or >= 0x80) return decodeNonAscii(buf, start, end);
+    return shortAscii(buf, start, n);
   }
   for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return decodeNonAscii(buf, start, end);
   return buf.toString('latin1', start, end);
+}
+
+const fromCharCode = String.fromCharCode;
+
+function shortAscii(b: Uint8Array, s: number, n: number): string {
+  switch (n) {
+    case 1:
+      return fromCharCode(b[s]!);
+    case 2:
+      return fromCharCode(b[s]!, b[s + 1]!);
+    case 3:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    default:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+  }
 }
 
 function decodeNonAscii(buf: Buffer, start: number, end: number): ByteString {

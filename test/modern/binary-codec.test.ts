@@ -141,6 +141,21 @@ test('every type round-trips, including nested containers as table keys', () => 
   assert.is(bom.value, '\ufeffbom', 'a leading BOM is kept');
 });
 
+test('short strings and containers of every small size decode exactly (the fast paths)', () => {
+  for (let n = 0; n <= 10; n++) {
+    const ascii = 'abcdefghij'.slice(0, n);
+    const text = 'äbcdefghij'.slice(0, n);
+    const bytes = Uint8Array.from({ length: n }, (_, i) => 0xf8 - i);
+    const v = vector(Array.from({ length: n }, (_, i) => count(i)));
+    const back = decodeData(encodeData(vector([str(ascii), str(text), str(bytes), v, set(v.elements)])));
+    const [a, t, b, w, st] = (back as Extract<Data, { type: 'vector' }>).elements as Extract<Data, { type: 'string' | 'vector' | 'set' }>[];
+    assert.is((a as { value: unknown }).value, ascii, `ascii ${n}`);
+    assert.is((t as { value: unknown }).value, text, `utf-8 ${n}`);
+    assert.equal((b as { value: unknown }).value, n === 0 ? '' : bytes, `bytes ${n}`);
+    assert.ok(equalsData(w!, v) && equalsData(st!, set(v.elements)), `containers ${n}`);
+  }
+});
+
 test('decoders keep wire order of sets and tables; equality ignores it', () => {
   const unsorted = fromHex('0c03020000000000000002020000000000000001050178');
   const v = decodeData(unsorted);
