@@ -3,8 +3,11 @@
 // and IPv4-compatible (::a.b.c.d) forms in mixed notation. parseAddr is the exact inverse, so
 // an address decodes and re-encodes to the same word count and bytes.
 
+const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const DEC_DOT: readonly string[] = DEC.map((d) => `${d}.`);
+
 export function formatV4(word: number): string {
-  return `${word >>> 24}.${(word >>> 16) & 0xff}.${(word >>> 8) & 0xff}.${word & 0xff}`;
+  return DEC_DOT[word >>> 24]! + DEC_DOT[(word >>> 16) & 0xff]! + DEC_DOT[(word >>> 8) & 0xff]! + DEC[word & 0xff]!;
 }
 
 export function formatV6(w0: number, w1: number, w2: number, w3: number): string {

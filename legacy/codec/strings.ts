@@ -19,19 +19,42 @@ const utf8 = new TextEncoder();
 // sequences with U+FFFD, so only a result containing U+FFFD needs the strict (fatal) check.
 const nativeSlice = (Buffer.prototype as unknown as { utf8Slice?: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
 
+const fromCodes = String.fromCharCode;
+
+/**
+ * Short ASCII (services, uids, history strings) built in one allocation: a string grown
+ * character by character allocates once per character, and a call into native code costs more
+ * than the whole job at this length. undefined if a byte is not ASCII.
+ */
+function shortAscii(b: Uint8Array, s: number, n: number): string | undefined {
+  for (let i = s; i < s + n; i++) if (b[i]! >= 0x80) return undefined;
+  switch (n) {
+    case 1: return fromCodes(b[s]!);
+    case 2: return fromCodes(b[s]!, b[s + 1]!);
+    case 3: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    case 9: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
+    case 10: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
+    case 11: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
+    case 12: return fromCodes(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
+    default: {
+      // 13 to 16: two halves (a join of that length is a flat copy or a small cons string).
+      const h = n >> 1;
+      return shortAscii(b, s, h)! + shortAscii(b, s + h, n - h)!;
+    }
+  }
+}
+
 /** Text of valid UTF-8 bytes, or undefined if they are not valid UTF-8. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
   if (start === end) return '';
   if (end - start <= 16) {
-    // Short ASCII (names, services, uids): building it here beats a call into native code.
-    let text = '';
-    let i = start;
-    for (; i < end; i++) {
-      const c = bytes[i]!;
-      if (c >= 0x80) break;
-      text += String.fromCharCode(c);
-    }
-    if (i === end) return text;
+    const text = shortAscii(bytes, start, end - start);
+    if (text !== undefined) return text;
   }
   if (nativeSlice !== undefined) {
     const text = nativeSlice.call(bytes, start, end);

@@ -1,7 +1,8 @@
 import { SerType } from './constants.ts';
 import { legacyError } from './errors.ts';
 import { readI64 } from './int64.ts';
-import type { BroType, FullType, RecordField } from './model.ts';
+import type { BroType, EnumName, FullType, RecordField } from './model.ts';
+import { sized } from './value-reader.ts';
 import type { SerialDecoder } from './serial-reader.ts';
 
 // Type bodies (section 8.7). A type object is created as a complete "shell" from its serial type
@@ -9,6 +10,8 @@ import type { SerialDecoder } from './serial-reader.ts';
 // refers back to itself while its fields are being read.
 
 const VOID: BroType = Object.freeze({ kind: 'byname', name: '' }) as BroType;
+/** Placeholder list of a shell until its body is read (replaced, never filled). */
+const NONE: readonly never[] = Object.freeze([]);
 
 // Module-local copies of imported bindings used per object: tsx runs this code as CommonJS, where
 // every access to an import is a getter call (measurably slow on the decode path).
@@ -23,7 +26,7 @@ export function typeShell(stype: number): FullType | undefined {
     case SUBNET_TYPE:
       return { kind: 'subnet', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '' };
     case TYPE_LIST:
-      return { kind: 'typelist', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', pure: null, types: [] };
+      return { kind: 'typelist', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', pure: null, types: NONE as unknown as BroType[] };
     case TABLE_TYPE:
       return { kind: 'table', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', yield: null, indices: VOID };
     case SET_TYPE:
@@ -31,7 +34,7 @@ export function typeShell(stype: number): FullType | undefined {
     case RECORD_TYPE:
       return { kind: 'record', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', numFields: 0, fields: null };
     case ENUM_TYPE:
-      return { kind: 'enum', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', counter: 0, names: [] };
+      return { kind: 'enum', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', counter: 0, names: NONE as unknown as EnumName[] };
     case VECTOR_TYPE:
       return { kind: 'vector', tag: 'void', internal: 0, networkOrder: false, baseType: false, name: '', yield: VOID };
     case FILE_TYPE:
@@ -59,7 +62,9 @@ export function readTypeBody(d: SerialDecoder, t: FullType, field: string): void
     case 'typelist': {
       t.pure = d.optionalType(field);
       const n = r.i32(field);
-      for (let i = 0; i < n; i++) t.types.push(d.type(field));
+      const types = sized<BroType>(n, r);
+      t.types = types;
+      for (let i = 0; i < n; i++) types[i] = d.type(field);
       return;
     }
     case 'table':
@@ -74,11 +79,11 @@ export function readTypeBody(d: SerialDecoder, t: FullType, field: string): void
       t.numFields = r.i32(field);
       if (!d.bool(field)) return;
       const n = r.i32(field);
-      const fields: RecordField[] = [];
+      const fields = sized<RecordField>(n, r);
       for (let i = 0; i < n; i++) {
         const attrs = d.optionalAttributes(field);
         const type = d.type(field);
-        fields.push({ name: d.string(field), type, attrs });
+        fields[i] = { name: d.string(field), type, attrs };
       }
       t.fields = fields;
       return;
@@ -88,9 +93,11 @@ export function readTypeBody(d: SerialDecoder, t: FullType, field: string): void
       const n = r.u32(field);
       // A legacy flag Bro always writes as false.
       r.u8(field);
+      const names = sized<EnumName>(n, r);
+      t.names = names;
       for (let i = 0; i < n; i++) {
         const name = d.string(field);
-        t.names.push({ name, value: readInt64(r, field) });
+        names[i] = { name, value: readInt64(r, field) };
       }
       return;
     }

@@ -183,11 +183,26 @@ function enumName(type: BroType, value: Int64): string | null {
   return names.get(value) ?? null;
 }
 
+// The texts of recently seen IPv4 addresses (a direct-mapped table): the same hosts recur from
+// event to event, and a hit costs no formatting and no allocation.
+const V4_WORDS = new Int32Array(1024);
+const V4_TEXTS: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+
+function v4(word: number): string {
+  const i = (word ^ (word >>> 10) ^ (word >>> 20)) & 1023;
+  const known = V4_TEXTS[i];
+  if (known !== undefined && V4_WORDS[i] === (word | 0)) return known;
+  const text = v4Text(word);
+  V4_WORDS[i] = word;
+  V4_TEXTS[i] = text;
+  return text;
+}
+
 function readAddrText(d: SerialDecoder, field: string): string {
   const r = d.r;
   const at = r.position;
   const n = r.i32(field);
-  if (n === 1) return v4Text(r.u32(field));
+  if (n === 1) return v4(r.u32(field));
   if (n === 4) return v6Text(r.u32(field), r.u32(field), r.u32(field), r.u32(field));
   throw legacyError('bad_value', `address with ${n} words`, { field, offset: at });
 }
@@ -304,6 +319,6 @@ function readList(d: SerialDecoder, type: BroType, field: string): ListVal {
  * (a push-grown array reserves 16 slots for the first element); otherwise an empty one, so a
  * bogus count fails on the truncated input, not on allocation.
  */
-function sized<T>(n: number, r: ByteReader): T[] {
+export function sized<T>(n: number, r: ByteReader): T[] {
   return n > 0 && n <= r.end - r.offset ? new Array<T>(n) : [];
 }
