@@ -62,10 +62,18 @@ export function writeData(w: ByteWriter, v: Data): void {
       return;
     case 'string':
     case 'enum_value': {
-      const len = byteStringLength(v.value);
-      w.u8(DataTag[v.type]);
+      const s = v.value;
+      w.u8(v.type === 'string' ? DataTag.string : DataTag.enum_value);
+      if (typeof s === 'string' && s.length < 0x80) {
+        // Short ASCII (names, enums, services): length byte and characters in one pass.
+        const at = w.length;
+        w.u8(s.length);
+        if (w.ascii(s)) return;
+        w.length = at;
+      }
+      const len = byteStringLength(s);
       writeVarbyte(w, len);
-      writeByteString(w, v.value, len);
+      writeByteString(w, s, len);
       return;
     }
     case 'address':

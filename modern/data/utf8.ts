@@ -74,11 +74,7 @@ let scratch = Buffer.allocUnsafe(1024);
 
 /** Writes the UTF-8 bytes of `s`, whose byte length `len` the caller has already computed. */
 export function writeUtf8(w: ByteWriter, s: string, len: number): void {
-  if (len === s.length && len <= 64) {
-    w.ensure(len);
-    for (let i = 0; i < len; i++) w.u8(s.charCodeAt(i));
-    return;
-  }
+  if (len === s.length && len <= 64 && w.ascii(s)) return;
   if (scratch.length < len) scratch = Buffer.allocUnsafe(Math.max(len, scratch.length * 2));
   const written = scratch.write(s, 0, len, 'utf8');
   w.bytes(scratch.subarray(0, written));

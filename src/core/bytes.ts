@@ -236,6 +236,24 @@ export class ByteWriter {
     return this;
   }
 
+  /**
+   * Writes the code units of `s` as one byte each if they are all ASCII, in one pass; otherwise
+   * writes nothing and returns false (the caller encodes it as UTF-8 instead).
+   */
+  ascii(s: string): boolean {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    const at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[at + i] = c;
+    }
+    this.length = at + n;
+    return true;
+  }
+
   /** Overwrite a u32 written earlier (length prefixes known only after the body). */
   patchU32(at: number, v: number): void {
     this.view.setUint32(at, v >>> 0);

@@ -66,6 +66,18 @@ test('writer grows past its initial size and can be reused', () => {
   assert.is(toHex(w.toBytes()), '09');
 });
 
+test('ascii writes ASCII text in one pass and leaves the writer untouched otherwise', () => {
+  const w = new ByteWriter(2);
+  w.u8(9);
+  assert.ok(w.ascii('event_1'));
+  assert.equal([...w.peek()], [9, 101, 118, 101, 110, 116, 95, 49]);
+  assert.ok(w.ascii(''));
+  assert.not.ok(w.ascii('caf\u00e9'));
+  assert.not.ok(w.ascii('\u{1f600}'));
+  assert.is(w.length, 8, 'nothing written for non-ASCII');
+  assert.equal([...w.peek()], [9, 101, 118, 101, 110, 116, 95, 49]);
+});
+
 test('JSON output keeps 64-bit integers exact', () => {
   assert.is(stringifyJson({ c: 18446744073709551615n, i: -9223372036854775808n, s: 'x' }), '{"c":18446744073709551615,"i":-9223372036854775808,"s":"x"}');
 });

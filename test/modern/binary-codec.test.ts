@@ -154,7 +154,18 @@ test('short strings and containers of every small size decode exactly (the fast 
     assert.equal((b as { value: unknown }).value, n === 0 ? '' : bytes, `bytes ${n}`);
     assert.ok(equalsData(w!, v) && equalsData(st!, set(v.elements)), `containers ${n}`);
   }
+  for (const s of ['x'.repeat(127), 'x'.repeat(128), `${'x'.repeat(126)}é`, `é${'x'.repeat(300)}`]) {
+    const bytes = encodeData(enumValue(s));
+    assert.is(toHex(bytes), toHex(Uint8Array.of(11, ...varbyteOf(Buffer.byteLength(s)), ...Buffer.from(s))), `${s.length} chars`);
+    assert.ok(equalsData(decodeData(bytes), enumValue(s)));
+  }
 });
+
+function varbyteOf(n: number): number[] {
+  const w = new ByteWriter();
+  writeVarbyte(w, n);
+  return [...w.toBytes()];
+}
 
 test('decoders keep wire order of sets and tables; equality ignores it', () => {
   const unsorted = fromHex('0c03020000000000000002020000000000000001050178');
