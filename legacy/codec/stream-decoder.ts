@@ -122,7 +122,9 @@ export class LegacyStreamDecoder {
     if (this.chunks.pending > 0 || this.pending !== undefined) {
       this.failure = legacyError(
         'truncated',
-        this.pending !== undefined ? `connection closed before the argument chunk of ${this.pending}` : `connection closed inside a chunk (${this.chunks.pending} byte(s) pending)`,
+        this.pending !== undefined
+          ? `connection closed before the argument chunk of ${this.pending} was complete (${this.chunks.pending} byte(s) of it received)`
+          : `connection closed inside a chunk (${this.chunks.pending} byte(s) pending)`,
         { field: this.pending !== undefined ? `${this.pending}.args` : 'chunk', offset: this.chunks.position },
       );
       throw this.failure;

@@ -190,6 +190,15 @@ export async function readKeyLogs(paths: readonly string[], limits?: Partial<Tls
   return log;
 }
 
+/** Why a capture printed nothing: say so rather than exit silently (e.g. packets on a link layer we skip). */
+function noConnectionReason(capture: Capture): string {
+  const h = capture.header;
+  const skipped = h['skipped'] as Record<string, number> | undefined;
+  const detail = skipped ? ` (skipped: ${Object.entries(skipped).map(([why, n]) => `${n} ${why}`).join(', ')})` : '';
+  if (typeof h['packets'] === 'number') return `no TCP connection with data in ${h['packets']} packet(s)${detail}`;
+  return 'no connection with data in the capture';
+}
+
 export async function decodeMain(args: string[], io: CliIo = defaultIo()): Promise<number> {
   const output = createOutput(io.stdout);
   try {
@@ -215,6 +224,7 @@ export async function decodeMain(args: string[], io: CliIo = defaultIo()): Promi
     );
     await output.close();
     await io.flush();
+    if (summary.connections === 0) io.stderr(`comm-bridge decode: warning: ${noConnectionReason(capture)}\n`);
     if (values.strict && summary.errors > 0) {
       io.stderr(`comm-bridge decode: ${summary.errors} error message(s) in strict mode\n`);
       return 1;
