@@ -25,6 +25,8 @@ export class LegacySessionDecoder implements StreamDecoder {
   readonly phases = new ConnectionPhases();
   private readonly decoders: Record<Direction, LegacyStreamDecoder>;
   private readonly failed = new Set<Direction>();
+  /** Whether each direction's first bytes were a TLS record header (a TLS peer on a plain port). */
+  private readonly tlsStart: Partial<Record<Direction, boolean>> = {};
   private readonly strict: boolean;
 
   constructor(options: LegacySessionOptions = {}) {
@@ -51,6 +53,7 @@ export class LegacySessionDecoder implements StreamDecoder {
     if (this.failed.has(dir)) return [];
     const out: DecodedMessage[] = [];
     const decoder = this.decoders[dir];
+    if (this.tlsStart[dir] === undefined && bytes.length >= 3) this.tlsStart[dir] = bytes[0]! >= 20 && bytes[0]! <= 23 && bytes[1] === 3 && bytes[2]! <= 4;
     try {
       decoder.push(bytes);
       for (;;) {
@@ -78,7 +81,9 @@ export class LegacySessionDecoder implements StreamDecoder {
       }
     } catch (err) {
       this.failed.add(dir);
-      out.push(errorLine(toLegacyError(err)));
+      const line = errorLine(toLegacyError(err));
+      if (this.tlsStart[dir] === true) line['note'] = 'this side starts with a TLS record: a TLS peer talking to a plaintext one';
+      out.push(line);
     }
     return out;
   }
@@ -120,7 +125,11 @@ export const legacyCaptureDecoder: ProtocolDecoder = {
   protocol: 'legacy',
   detect(c2s: Uint8Array, s2c: Uint8Array): boolean {
     if (c2s.length < 5 && s2c.length < 5) return false;
-    return looksLegacy(c2s) && looksLegacy(s2c);
+    if (looksLegacy(c2s) && looksLegacy(s2c)) return true;
+    // One side clearly opens with a VERSION header while the other sends something else (a TLS
+    // alert from a listener that expected TLS, garbage): decode it anyway, the other side then
+    // shows as an error line instead of the whole connection going undecoded.
+    return (c2s.length >= 12 && looksLegacy(c2s)) || (s2c.length >= 12 && looksLegacy(s2c));
   },
   session(options?: { strict?: boolean }): StreamDecoder {
     return new LegacySessionDecoder(options?.strict !== undefined ? { strict: options.strict } : {});

@@ -53,4 +53,17 @@ test('a live decoder (no skipBadMessages) still fails for good on the first bad 
   assert.is(lenient.error, undefined);
 });
 
+test('one side opening with VERSION is enough to detect legacy; a TLS answer is named in its error line', () => {
+  const alert = fromHex('15030100020246');
+  assert.ok(legacyCaptureDecoder.detect(VERSION, alert));
+  assert.ok(legacyCaptureDecoder.detect(new Uint8Array(0), VERSION));
+  assert.not.ok(legacyCaptureDecoder.detect(VERSION.subarray(0, 8), alert), 'a bare header prefix is not enough');
+  assert.not.ok(legacyCaptureDecoder.detect(alert, new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\n')));
+  const s = legacyCaptureDecoder.session();
+  assert.equal(s.push('c2s', VERSION, 0).map((m) => m.type), ['VERSION']);
+  const err = s.push('s2c', alert, 0);
+  assert.equal(err.map((m) => m['code']), ['oversize_chunk']);
+  assert.match(String(err[0]!['note']), /TLS peer talking to a plaintext one/);
+});
+
 test.run();
