@@ -4,11 +4,11 @@ import { legacyError } from './errors.ts';
 import type { Attributes, BroType, BroVal, FullType, SerialBody, SourceLocation } from './model.ts';
 import { readAttributes, readId, readLocation, readStateAccess } from './object-reader.ts';
 import { resolveLimits, type LegacyLimits } from './options.ts';
-import { FAMILY, ReceiverCache, type CachedFamily } from './receiver-cache.ts';
+import { FAMILY, ReceiverCache, type CacheEntry, type CachedFamily } from './receiver-cache.ts';
 import { decodeName } from './strings.ts';
 import { readValBody, type KindInfo } from './value-reader.ts';
 import { readTypeBody, typeShell } from './type-reader.ts';
-import { UncachedTypes, type KnownType } from './type-intern.ts';
+import { UncachedTypes } from './type-intern.ts';
 
 /** How the peer's serializer writes cache ids; switched by the connection's state machine. */
 export interface SerialFormat {
@@ -77,8 +77,7 @@ export class SerialDecoder {
   // What valueType() knew about the value kind of the type it returned, and where to keep the
   // kind once the value reader derived it (so a repeated type is classified once).
   kindInfo: KindInfo | undefined = undefined;
-  private kindEntry: KnownType | undefined = undefined;
-  private kindSlot = -1;
+  private kindEntry: { memo: unknown } | undefined = undefined;
 
   constructor(options: SerialDecoderOptions = {}) {
     this.format = { pid64: false, newCacheStrategy: false, ...options.format };
@@ -192,21 +191,18 @@ export class SerialDecoder {
 
   /** The cached object a back-reference (full = 0) names, checked to be of the expected family. */
   backref(family: number, field: string): object {
-    return this.cache.objectAt(this.backrefSlot(family, field));
+    return this.backrefEntry(family, field).obj;
   }
 
-  private backrefSlot(family: number, field: string): number {
+  private backrefEntry(family: number, field: string): CacheEntry {
     this.marks++;
-    const cache = this.cache;
-    const slot = cache.find(this.pid);
-    if (slot < 0) throw legacyError('cache_miss', `unknown object ${this.pid} referenced`, { field, offset: this.headerAt });
-    const obj = cache.objectAt(slot);
-    const has = cache.familyAt(slot);
-    if (has !== family || obj === PENDING) {
-      const what = obj === PENDING ? 'value still being read' : FAMILY_NAMES[has]!;
+    const e = this.cache.find(this.pid);
+    if (e === undefined) throw legacyError('cache_miss', `unknown object ${this.pid} referenced`, { field, offset: this.headerAt });
+    if (e.family !== family || e.obj === PENDING) {
+      const what = e.obj === PENDING ? 'value still being read' : FAMILY_NAMES[e.family]!;
       throw legacyError('bad_value', `object ${this.pid} is a ${what}, expected ${FAMILY_NAMES[family]!}`, { field, offset: this.headerAt });
     }
-    return slot;
+    return e;
   }
 
   expectStype(expected: number, field: string): void {
@@ -218,9 +214,9 @@ export class SerialDecoder {
     }
   }
 
-  /** Enter the object whose header was just read in the cache (unless its pid is 0): its slot or -1. */
-  register(obj: object, family: number): number {
-    if (this.pid === 0) return -1;
+  /** Enter the object whose header was just read in the cache (unless its pid is 0). */
+  register(obj: object, family: number): CacheEntry | undefined {
+    if (this.pid === 0) return undefined;
     this.marks++;
     return this.cache.add(this.pid, obj, family, this.stype, this.format.newCacheStrategy, this.headerAt);
   }
@@ -247,16 +243,15 @@ export class SerialDecoder {
   valueType(field: string): BroType {
     this.kindInfo = undefined;
     this.kindEntry = undefined;
-    this.kindSlot = -1;
     const r = this.r;
     if (r.offset >= r.end) r.need(1, field);
     if (r.bytes[r.offset++] !== 1) return { kind: 'byname', name: this.string(field) };
     this.header(field);
     if (!this.full) {
-      const slot = this.backrefSlot(F_TYPE, field);
-      this.kindInfo = this.cache.memoAt(slot) as KindInfo | undefined;
-      this.kindSlot = slot;
-      return this.cache.objectAt(slot) as FullType;
+      const e = this.backrefEntry(F_TYPE, field);
+      this.kindInfo = e.memo as KindInfo | undefined;
+      this.kindEntry = e;
+      return e.obj as FullType;
     }
     if (this.pid === 0) return this.uncachedType(field, this);
     return this.parseType(field);
@@ -264,8 +259,7 @@ export class SerialDecoder {
 
   /** The value reader derived `info` from the type valueType() returned: keep it with the type. */
   keepKind(info: KindInfo): void {
-    if (this.kindEntry !== undefined) this.kindEntry.info = info;
-    else if (this.kindSlot >= 0) this.cache.setMemo(this.kindSlot, info);
+    if (this.kindEntry !== undefined) this.kindEntry.memo = info;
   }
 
   /** A pid-0 type: shared if an identical one was decoded before (see type-intern.ts). */
@@ -277,7 +271,7 @@ export class SerialDecoder {
     if (basic !== undefined) {
       r.offset = start + 9;
       if (forValue !== undefined) {
-        this.kindInfo = basic.info as KindInfo | undefined;
+        this.kindInfo = basic.memo as KindInfo | undefined;
         this.kindEntry = basic;
       }
       return basic.type;
@@ -286,7 +280,7 @@ export class SerialDecoder {
     if (seen !== undefined) {
       r.offset = start + seen.bytes.length;
       if (forValue !== undefined) {
-        this.kindInfo = seen.info as KindInfo | undefined;
+        this.kindInfo = seen.memo as KindInfo | undefined;
         this.kindEntry = seen;
       }
       return seen.type;
@@ -333,13 +327,13 @@ export class SerialDecoder {
       throw legacyError('unknown_serial_type', `serial type 0x${stype.toString(16)} is not a value`, { field, offset: this.headerAt });
     }
     this.enter(field);
-    const pid = this.pid;
-    const slot = this.register(PENDING, F_VAL);
+    const entry = this.register(PENDING, F_VAL);
     const at = this.headerAt;
     const loc = this.location(field);
     const v = valBody(this, stype, at, field);
     if (loc !== undefined) v.location = loc;
-    if (slot >= 0) this.cache.settle(slot, pid, PENDING, v);
+    // (If a nested object re-used the pid, this entry is no longer in the cache: harmless.)
+    if (entry !== undefined) entry.obj = v;
     this.depth--;
     return v;
   }

@@ -18,7 +18,7 @@ const MAX_SEQUENCE = 1024;
 /** A shared type plus what the value reader derived from it (its value kind), filled in lazily. */
 export interface KnownType {
   readonly type: FullType;
-  info: unknown;
+  memo: unknown;
 }
 
 interface Interned extends KnownType {
@@ -57,7 +57,7 @@ function basicType(stype: number, tag: number, internal: number, nbo: number, ba
     baseType: base === 1,
     name: '',
   }) as FullType;
-  return { type, info: undefined };
+  return { type, memo: undefined };
 }
 
 function matches(c: Interned, stype: number, b: Uint8Array, o: number, end: number, depthBudget: number): boolean {
@@ -148,7 +148,7 @@ export class UncachedTypes {
     }
     deepFreeze(type);
     const key = hash(stype, b, start, end);
-    const entry: Interned = { stype, bytes: Buffer.from(b.subarray(start, end)), type, info: undefined, depth };
+    const entry: Interned = { stype, bytes: Buffer.from(b.subarray(start, end)), type, memo: undefined, depth };
     this.follow(entry);
     const list = this.interned.get(key);
     if (list === undefined) this.interned.set(key, [entry]);

@@ -93,43 +93,44 @@ test('receiver cache: random traffic evicts exactly like the list model (both st
           const obj = { pid };
           const stype = STYPES[rnd(STYPES.length)]!;
           model.add(pid, obj, stype, newStrategy);
-          assert.ok(cache.add(pid, obj, FAMILY.val, stype, newStrategy, 0) >= 0);
+          assert.is(cache.add(pid, obj, FAMILY.val, stype, newStrategy, 0).obj, obj);
         } else if (r < 9) {
           // A back-reference: to a recent object most of the time, to the hottest one often.
           const pid = r === 8 ? live[live.length - 1]! : live[rnd(live.length)]!;
-          const slot = cache.find(pid);
-          assert.ok(slot >= 0, `pid ${pid} missing`);
-          assert.is(cache.objectAt(slot), model.lookup(pid));
+          const entry = cache.find(pid);
+          assert.ok(entry !== undefined, `pid ${pid} missing`);
+          assert.is(entry.obj, model.lookup(pid));
         } else {
           // A pid never registered (or long gone).
           const pid = pidBase + 1 + rnd(next - pidBase);
-          if (!live.includes(pid)) assert.is(cache.find(pid), -1);
+          if (!live.includes(pid)) assert.is(cache.find(pid), undefined);
         }
       }
       model.end();
       cache.endSerialization();
       assert.is(cache.size, model.size);
       if (message % 97 === 0) {
-        for (const pid of model.pids()) assert.ok(cache.find(pid, false) >= 0);
+        for (const pid of model.pids()) assert.is(cache.find(pid, false)?.pid, pid);
       }
     }
     cache.clear();
     assert.is(cache.size, 0);
-    assert.is(cache.find(pidBase + 1, false), -1);
+    assert.is(cache.find(pidBase + 1, false), undefined);
   }
 });
 
-test('receiver cache: hot back-references and dropped objects never grow it while nothing is trimmed', () => {
+test('receiver cache: hot back-references among dropped objects keep one entry; evicted entries are recycled, not kept', () => {
   const cache = new ReceiverCache(3000, 100_000);
-  const slot = cache.add(1, {}, FAMILY.type, SerType.RECORD_TYPE, true, 0);
-  for (let i = 0; i < 200_000; i++) {
-    assert.is(cache.find(1), slot);
+  const hot = cache.add(1, {}, FAMILY.type, SerType.RECORD_TYPE, true, 0);
+  for (let i = 0; i < 20_000; i++) {
+    assert.is(cache.find(1), hot);
     cache.add(2 + i, {}, FAMILY.location, SerType.LOCATION, true, 0);
     cache.endSerialization();
   }
   assert.is(cache.size, 1);
-  const queues = (cache as unknown as { queues: { count: number }[] }).queues;
-  assert.ok(queues[0]!.count + queues[1]!.count < 1000, `queues hold ${queues[0]!.count + queues[1]!.count} items`);
+  assert.is(cache.find(2), undefined);
+  const spare = (cache as unknown as { spare: { obj: object }[] }).spare;
+  assert.ok(spare.length <= 4096 && spare.every((e) => Object.keys(e.obj).length === 0), 'recycled entries hold no object');
 });
 
 test('receiver cache: the entry limit is a typed error; pid 0 is never found', () => {
@@ -143,7 +144,7 @@ test('receiver cache: the entry limit is a typed error; pid 0 is never found', (
   } catch (err) {
     assert.ok(err instanceof LegacyError && err.code === 'cache_limit' && err.offset === 123);
   }
-  assert.is(cache.find(0), -1);
+  assert.is(cache.find(0), undefined);
 });
 
 test.run();
