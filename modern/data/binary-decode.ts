@@ -77,11 +77,25 @@ interface Ctx {
   readonly limits: DataLimits;
 }
 
+/** A varbyte length, with the one-byte case (lengths below 128) read inline. */
+function readLength(r: ByteReader, field: string): number {
+  const o = r.offset;
+  if (o < r.end) {
+    const b = r.bytes[o]!;
+    if (b < 0x80) {
+      r.offset = o + 1;
+      return b;
+    }
+  }
+  return readVarbyte(r, field);
+}
+
 function readByteString(c: Ctx, field: string): ByteString {
   const r = c.r;
-  const at = r.position;
-  const n = readVarbyte(r, field);
+  const o = r.offset;
+  const n = readLength(r, field);
   if (n > c.limits.maxStringLength) {
+    const at = r.base + o;
     throw new BrokerError('limit_exceeded', `${field} of ${n} bytes exceeds the limit of ${c.limits.maxStringLength}`, { field, offset: at });
   }
   r.need(n, field);
@@ -92,14 +106,14 @@ function readByteString(c: Ctx, field: string): ByteString {
 
 function readCount(c: Ctx, field: string): number {
   const r = c.r;
-  const at = r.position;
-  const n = readVarbyte(r, field);
+  const o = r.offset;
+  const n = readLength(r, field);
   if (n > c.limits.maxContainerSize) {
-    throw new BrokerError('limit_exceeded', `${field} of ${n} elements exceeds the limit of ${c.limits.maxContainerSize}`, { field, offset: at });
+    throw new BrokerError('limit_exceeded', `${field} of ${n} elements exceeds the limit of ${c.limits.maxContainerSize}`, { field, offset: r.base + o });
   }
   // Every element takes at least one byte, so a larger count can only be a lie.
   if (n > r.remaining) {
-    throw new BrokerError('truncated', `truncated input: ${field} announces ${n} elements, ${r.remaining} byte(s) left`, { field, offset: at });
+    throw new BrokerError('truncated', `truncated input: ${field} announces ${n} elements, ${r.remaining} byte(s) left`, { field, offset: r.base + o });
   }
   return n;
 }

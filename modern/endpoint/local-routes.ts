@@ -21,11 +21,14 @@ const EMPTY: readonly Member[] = [];
 export class LocalRoutes {
   private members: readonly Member[] = [];
   private cache = new Map<string, readonly Member[]>();
+  /** The last topic matched (a busy peer or publisher stays on one topic): skips the map. */
+  private lastTopic: string | undefined;
+  private lastHit: readonly Member[] = EMPTY;
 
   add(participant: LocalParticipant, filter: readonly string[], origin: MessageOrigin): Member {
     const m: Member = { participant, filter: normalizeFilter(filter), open: true, origin };
     this.members = [...this.members, m];
-    this.cache.clear();
+    this.invalidate();
     return m;
   }
 
@@ -33,12 +36,12 @@ export class LocalRoutes {
     if (!m.open) return;
     m.open = false;
     this.members = this.members.filter((x) => x !== m);
-    this.cache.clear();
+    this.invalidate();
   }
 
   setFilter(m: Member, filter: readonly string[]): void {
     m.filter = normalizeFilter(filter);
-    this.cache.clear();
+    this.invalidate();
   }
 
   get size(): number {
@@ -47,6 +50,7 @@ export class LocalRoutes {
 
   /** Members whose filter matches `topic` (a snapshot: safe to iterate while members change). */
   match(topic: string): readonly Member[] {
+    if (topic === this.lastTopic) return this.lastHit;
     let hit = this.cache.get(topic);
     if (hit === undefined) {
       const found: Member[] = [];
@@ -62,7 +66,14 @@ export class LocalRoutes {
       if (this.cache.size >= 4096) this.cache.clear();
       this.cache.set(topic, hit);
     }
+    this.lastTopic = topic;
+    this.lastHit = hit;
     return hit;
+  }
+
+  private invalidate(): void {
+    this.cache.clear();
+    this.lastTopic = undefined;
   }
 
   /** Every prefix that belongs in the filter announced to peers (internal `<$>` topics never do). */

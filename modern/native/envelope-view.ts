@@ -82,15 +82,13 @@ export class EnvelopeView {
   }
 
   private classify(p: Uint8Array, at: number): Receiver {
-    let zero = true;
-    let self = true;
+    // Nearly every message is addressed to nil (anyone subscribed): test that first.
+    let i = 0;
+    while (i < 16 && p[at + i] === 0) i++;
+    if (i === 16) return Receiver.ANY;
     const s = this.self;
-    for (let i = 0; i < 16; i++) {
-      const b = p[at + i]!;
-      if (b !== 0) zero = false;
-      if (b !== s[i]) self = false;
-    }
-    return zero ? Receiver.ANY : self ? Receiver.SELF : Receiver.OTHER;
+    for (let j = 0; j < 16; j++) if (p[at + j] !== s[j]) return Receiver.OTHER;
+    return Receiver.SELF;
   }
 }
 

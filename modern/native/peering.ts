@@ -96,6 +96,9 @@ export class Peering {
   private timer: TimerHandle | undefined;
   private closeTimer: TimerHandle | undefined;
   private matchCache = new Map<string, boolean>();
+  /** The last topic asked about: a publisher usually stays on one topic, so this skips the map. */
+  private lastTopic: string | undefined;
+  private lastMatch = false;
 
   constructor(
     private readonly host: PeeringHost,
@@ -139,6 +142,7 @@ export class Peering {
 
   /** Whether a message on `topic` matches the peer's filter (plain prefix test, cached per topic). */
   matches(topic: string): boolean {
+    if (topic === this.lastTopic) return this.lastMatch;
     let m = this.matchCache.get(topic);
     if (m === undefined) {
       m = false;
@@ -151,6 +155,8 @@ export class Peering {
       if (this.matchCache.size >= 4096) this.matchCache.clear();
       this.matchCache.set(topic, m);
     }
+    this.lastTopic = topic;
+    this.lastMatch = m;
     return m;
   }
 
@@ -255,6 +261,7 @@ export class Peering {
         if (r.remaining !== 0) throw new BrokerError('trailing_bytes', `${r.remaining} byte(s) after the filter`, { field: 'routing_update', offset: r.position });
         this.filter = filter;
         this.matchCache.clear();
+        this.lastTopic = undefined;
         this.host.filterChanged?.(this);
       } catch (err) {
         this.droppedIn++;
@@ -296,6 +303,8 @@ export class Peering {
         this.peerId = this.handshake.peerId;
         this.peerIdBytes = endpointIdBytes(this.peerId!);
         this.filter = this.handshake.peerFilter;
+        this.matchCache.clear();
+        this.lastTopic = undefined;
         this.state = 'established';
         this.established = true;
         this.reader.phase = 'established';

@@ -10,6 +10,7 @@ import { count } from '../../modern/data/index.ts';
 import { EnvelopeView, Receiver } from '../../modern/native/envelope-view.ts';
 import { Handshake, type Admission, type HandshakeRole } from '../../modern/native/peering-handshake.ts';
 import { Peering, type PeeringHost } from '../../modern/native/peering.ts';
+import { LocalRoutes } from '../../modern/endpoint/local-routes.ts';
 import {
   NIL_ENDPOINT,
   decodeHandshake,
@@ -18,6 +19,7 @@ import {
   encodeHandshake,
   endpointIdBytes,
   ping,
+  routingUpdate,
   type HandshakeMessage,
 } from '../../modern/native/index.ts';
 import { waitFor } from './endpoint-helpers.ts';
@@ -149,6 +151,39 @@ test('Peering over the in-memory transport: handshake, data to the host, pings a
   assert.equal(lb, ['established 1111', 'received 1 /t/1', 'closed lost']);
   assert.equal(la, ['established 9999', 'closed removed']);
   assert.is(b.messagesIn, 3, 'data, ping, BYE ping');
+});
+
+test('Peering.matches follows routing updates for a topic asked about just before', async () => {
+  const clock = new ManualClock();
+  const [ta, tb] = memoryTransportPair();
+  const la: string[] = [];
+  const a = new Peering(host(SMALL, clock, la), ta, { ...OPTIONS, role: 'connector' });
+  const b = new Peering(host(LARGE, clock, []), tb, { ...OPTIONS, role: 'acceptor' });
+  a.start();
+  b.start();
+  await waitFor(() => a.established && b.established);
+  assert.ok(a.matches('/t/x'));
+  assert.not.ok(a.matches('/u/x'));
+  assert.not.ok(a.matches('/u/x'), 'asked twice');
+  assert.ok(b.send(encodeEnvelope(routingUpdate(LARGE, SMALL, ['/t', '/u']))));
+  await waitFor(() => a.filter.length === 2);
+  assert.ok(a.matches('/u/x'), 'the same topic after the update');
+  a.destroy();
+  b.destroy();
+});
+
+test('LocalRoutes.match follows filter changes, attaches and removals for the same topic', () => {
+  const routes = new LocalRoutes();
+  const x = routes.add({ id: 'x' }, ['/a'], { hop: SMALL });
+  assert.equal(routes.match('/a/1'), [x]);
+  assert.equal(routes.match('/b/1'), []);
+  const y = routes.add({ id: 'y' }, ['/b'], { hop: SMALL });
+  assert.equal(routes.match('/b/1'), [y]);
+  routes.setFilter(x, ['/b']);
+  assert.equal(routes.match('/b/1'), [x, y]);
+  routes.remove(y);
+  assert.equal(routes.match('/b/1'), [x]);
+  assert.equal(routes.match('/a/1'), []);
 });
 
 test('Peering: the handshake times out on the injected clock', async () => {
