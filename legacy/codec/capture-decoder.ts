@@ -2,6 +2,8 @@ import type { DecodedMessage, Direction, ProtocolDecoder, StreamDecoder } from '
 import { CapsFlag } from './constants.ts';
 import { peerAction, toLegacyError, type LegacyError } from './errors.ts';
 import { sniffPidWidth } from './pid-width.ts';
+import { readSerialPacket, type SerialPacket } from './packet-serial.ts';
+import { toHex } from '../../src/core/json.ts';
 import type { LegacyLimits } from './options.ts';
 import { renderMessage } from './capture-render.ts';
 import { ConnectionPhases } from './phase-model.ts';
@@ -25,6 +27,8 @@ export class LegacySessionDecoder implements StreamDecoder {
   readonly phases = new ConnectionPhases();
   private readonly decoders: Record<Direction, LegacyStreamDecoder>;
   private readonly failed = new Set<Direction>();
+  /** A SERIAL 'p' (packet) being decoded in each direction, read by packet-serial.ts (null: it did not fit). */
+  private readonly packet: Record<Direction, SerialPacket | null | undefined> = { c2s: undefined, s2c: undefined };
   /** Whether each direction's first bytes were a TLS record header (a TLS peer on a plain port). */
   private readonly tlsStart: Partial<Record<Direction, boolean>> = {};
   private readonly strict: boolean;
@@ -40,6 +44,8 @@ export class LegacySessionDecoder implements StreamDecoder {
       // announce PID_64BIT (the bridge) still writes 64-bit ids, which its bytes show (pid-width.ts).
       const d = this.decoders[dir];
       d.beforeSerial = (payload) => {
+        // The serial decoder handles 'e', 'i' and 's'; a packet is read here when it fails on it.
+        this.packet[dir] = payload[0] === 0x70 ? (readSerialPacket(payload) ?? null) : undefined;
         const w = sniffPidWidth(payload);
         const f = d.serial.format;
         if (w === undefined || (w === 64) === f.pid64) return;
@@ -63,7 +69,13 @@ export class LegacySessionDecoder implements StreamDecoder {
           msg = decoder.next();
         } catch (err) {
           if (decoder.error !== undefined) throw err;
-          out.push(errorLine(toLegacyError(err), decoder.skippedType ?? 'chunk'));
+          const e = toLegacyError(err);
+          const packet = this.packet[dir];
+          if (packet !== undefined && decoder.skippedType === 'SERIAL' && e.code === 'unknown_serial_kind') {
+            if (packet !== null) out.push(packetLine(packet));
+            else out.push({ ...errorLine(e, 'SERIAL'), message: "SERIAL 'p' (packet) that does not fit: seconds, microseconds, length, link type, tag, data" });
+          } else out.push(errorLine(e, decoder.skippedType ?? 'chunk'));
+          this.packet[dir] = undefined;
           continue;
         }
         if (msg === undefined) break;
@@ -98,6 +110,10 @@ export class LegacySessionDecoder implements StreamDecoder {
     }
     return [];
   }
+}
+
+function packetLine(p: SerialPacket): DecodedMessage {
+  return { type: 'SERIAL', kind: 'packet', time: p.time, wire_length: p.wireLength, link_type: p.linkType, tag: p.tag, captured: p.data.length, data_hex: toHex(p.data) };
 }
 
 function errorLine(err: LegacyError, skipped?: string): DecodedMessage {

@@ -140,7 +140,7 @@ test('legacy: every log column type; a message cut by the connection end; the ot
   assert.equal(lines.at(-1)!['type'], 'PING');
 });
 
-test('legacy: two interleaved Broccoli connections, types by name; a stray chunk and an unreadable value are skipped', async () => {
+test('legacy: two interleaved Broccoli connections, types by name, packets; a stray chunk and unreadable messages are skipped', async () => {
   const lines = await decode('legacy-broccoli-multi.jsonl');
   for (const conn of [0, 1]) {
     const mine = lines.filter((l) => l.conn === conn);
@@ -156,8 +156,21 @@ test('legacy: two interleaved Broccoli connections, types by name; a stray chunk
   }
   assert.equal(errors(lines).map((l) => [l.conn, l['code'], l['skipped']]), [
     [1, 'unexpected_argument_chunk', 'chunk'],
+    [1, 'unknown_serial_kind', 'SERIAL'],
     [0, 'unknown_type_name', 'SERIAL'],
   ]);
+  const { conn: _c, dir: _d, t: _t, ...packet } = lines.find((l) => l['kind'] === 'packet')!;
+  assert.equal(packet, {
+    type: 'SERIAL',
+    kind: 'packet',
+    time: 1795318401.25,
+    wire_length: 40,
+    link_type: 1,
+    tag: 'pkt',
+    captured: 34,
+    data_hex: 'ffffffffffff000000000001080045000014000100004006f97c0a0000010a000002',
+  });
+  assert.match(String(errors(lines)[1]!['message']), /SERIAL 'p' \(packet\) that does not fit/);
   assert.equal(args(events(lines.filter((l) => l.conn === 1), 'brov')[1]), [{ type: 'count', value: 99 }], 'decoding went on after the stray chunk');
   assert.equal(args(events(lines.filter((l) => l.conn === 0), 'brov')[1]), [{ type: 'count', value: 3 }], 'and after the unreadable value');
 });

@@ -208,7 +208,8 @@ function broccoliSession(c: LegacyConnection, n: number): void {
 /**
  * Two Broccoli connections interleaved in one capture: types sent by name (record, enum, string,
  * vector), base_type 0 everywhere, pid 0; then a stray 3-byte chunk where a header is due (which
- * Broccoli skips) and a value whose layout needs a type sent only by name (skipped with an error).
+ * Broccoli skips), two SERIAL 'p' packets (the second malformed) and a value whose layout needs a
+ * type sent only by name (skipped with an error).
  */
 export function legacyBroccoliMulti(): string {
   const out = new TranscriptBuilder(HEADER('legacy-broccoli-multi', 'SYNTHETIC: two interleaved Broccoli connections, types by name, a stray chunk'));
@@ -218,6 +219,23 @@ export function legacyBroccoliMulti(): string {
   broccoliSession(b, 1);
   out.raw(1, 'c2s', new Uint8Array([0, 0, 0, 3, 1, 2, 3]));
   b.send('c2s', [ev('brov', [L.countVal(99)], 1)]);
+  // SERIAL 'p' (brosendpkts): seconds, microseconds, wire length, link type, tag, captured bytes;
+  // the second one's data length overruns its chunk.
+  const packet = (dataLength: number) => {
+    const frame = Buffer.from('ffffffffffff000000000001080045000014000100004006f97c0a0000010a000002', 'hex');
+    const p = Buffer.alloc(1 + 16 + 4 + 3 + 4 + frame.length);
+    p[0] = 0x70;
+    p.writeUInt32BE(1795318401, 1);
+    p.writeUInt32BE(250000, 5);
+    p.writeUInt32BE(frame.length + 6, 9);
+    p.writeInt32BE(1, 13);
+    p.writeUInt32BE(3, 17);
+    p.write('pkt', 21);
+    p.writeUInt32BE(dataLength, 24);
+    frame.copy(p, 28);
+    return Buffer.concat([Buffer.from([0, 0, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0, 0, 0, p.length]), p]);
+  };
+  out.raw(1, 'c2s', Buffer.concat([packet(34), packet(40)]));
   // SER_VAL with a type by name: its payload width is unknown without the type.
   const serial = [0x65, 0, 0, 0, 4, ...Buffer.from('brov'), 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0x88, 0x01, 0, 0, 0, 0, 0, 7, ...Buffer.from('mycount'), 0, 0, 0, 0, 0, 0, 0, 5];
   out.raw(0, 'c2s', new Uint8Array([0, 0, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, serial.length, ...serial]));
