@@ -130,7 +130,8 @@ const KIND_BY_STYPE: ReadonlyMap<number, KindInfo> = new Map<number, KindInfo>(
 
 /** The kind a value of a full type has: what depends on the type alone (kept with the type). */
 function typeKind(full: FullType, at: number, field: string): KindInfo {
-  const info = full.kind === 'set' ? SET_INFO : TAG_INFO[full.tag];
+  // Like Bro's BroType::IsSet(): a table type without a yield type holds a set, whatever its class.
+  const info = full.kind === 'set' || (full.kind === 'table' && full.yield === null) ? SET_INFO : TAG_INFO[full.tag];
   if (info === undefined || (info.code === K_TABLE && full.kind !== 'table' && full.kind !== 'set')) {
     throw legacyError('unsupported_object', `values of type ${full.tag} are not supported`, { field, offset: at });
   }
