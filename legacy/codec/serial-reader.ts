@@ -78,6 +78,10 @@ export class SerialDecoder {
   // kind once the value reader derived it (so a repeated type is classified once).
   kindInfo: KindInfo | undefined = undefined;
   private kindEntry: { memo: unknown } | undefined = undefined;
+  /** The type type() returned last is a shared object (a back-reference or an interned type). */
+  sharedType = false;
+  /** Frozen one-member type lists, per shared member type (see singleList). */
+  private readonly singles = new WeakMap<BroType, BroType[]>();
 
   constructor(options: SerialDecoderOptions = {}) {
     this.format = { pid64: false, newCacheStrategy: false, ...options.format };
@@ -231,12 +235,34 @@ export class SerialDecoder {
   /** A type with its leading full-type flag (0 = type by name). */
   type(field: string): BroType {
     const r = this.r;
+    this.sharedType = false;
     if (r.offset >= r.end) r.need(1, field);
     if (r.bytes[r.offset++] !== 1) return { kind: 'byname', name: this.string(field) };
     this.header(field);
-    if (!this.full) return this.backref(F_TYPE, field) as FullType;
+    if (!this.full) {
+      const t = this.backref(F_TYPE, field) as FullType;
+      this.sharedType = true;
+      return t;
+    }
     if (this.pid === 0) return this.uncachedType(field, undefined);
-    return this.parseType(field);
+    const t = this.parseType(field);
+    this.sharedType = false;
+    return t;
+  }
+
+  /**
+   * The member list of a type list whose one member is the shared type `t`: one frozen array per
+   * member type. A cached stream keeps every type list it receives (a set sends a new one with
+   * each element) for thousands of events, long enough to be promoted out of the young
+   * generation, so one object less per list is measurable.
+   */
+  singleList(t: BroType): BroType[] {
+    let list = this.singles.get(t);
+    if (list === undefined) {
+      list = Object.freeze([t]) as BroType[];
+      this.singles.set(t, list);
+    }
+    return list;
   }
 
   /** type(), for a value's own type: also sets kindInfo (see the fields). */
@@ -270,6 +296,7 @@ export class SerialDecoder {
     const basic = this.uncached.basicAt(stype, r.bytes, start, r.end);
     if (basic !== undefined) {
       r.offset = start + 9;
+      this.sharedType = true;
       if (forValue !== undefined) {
         this.kindInfo = basic.memo as KindInfo | undefined;
         this.kindEntry = basic;
@@ -279,6 +306,7 @@ export class SerialDecoder {
     const seen = this.uncached.find(stype, r.bytes, start, r.end, this.limits.maxNestingDepth - this.depth - 1);
     if (seen !== undefined) {
       r.offset = start + seen.bytes.length;
+      this.sharedType = true;
       if (forValue !== undefined) {
         this.kindInfo = seen.memo as KindInfo | undefined;
         this.kindEntry = seen;
@@ -290,6 +318,7 @@ export class SerialDecoder {
     this.deepest = depth;
     const t = this.parseType(field);
     if (this.marks === marks) this.uncached.remember(stype, r.bytes, start, r.offset, t, this.deepest - depth);
+    this.sharedType = false;
     return t;
   }
 

@@ -62,6 +62,12 @@ export function readTypeBody(d: SerialDecoder, t: FullType, field: string): void
     case 'typelist': {
       t.pure = d.optionalType(field);
       const n = r.i32(field);
+      if (n === 1) {
+        // A set's index type: Bro sends a new one with every element (all kept in the cache).
+        const only = d.type(field);
+        t.types = d.sharedType ? d.singleList(only) : [only];
+        return;
+      }
       const types = sized<BroType>(n, r);
       t.types = types;
       for (let i = 0; i < n; i++) types[i] = d.type(field);
