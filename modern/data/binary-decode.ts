@@ -70,121 +70,190 @@ export function readI64(r: ByteReader, field: string): Int64 {
   return (BigInt(hi) << 32n) + BigInt(lo);
 }
 
-/** Decoding state for one top-level value; `buf` is a Buffer view of `r.bytes` for string slicing. */
-interface Ctx {
-  readonly r: ByteReader;
-  readonly buf: Buffer;
-  readonly limits: DataLimits;
+// The decode in progress. Decoding never calls out (no callbacks, no nested decode), so one set of
+// module variables serves every call: the hot reads work on locals-like state instead of a reader
+// object and a context per value. `R` stays the source of truth for the rare paths and for errors
+// (synced before use), so every error is exactly the one the reader itself throws.
+let R = new ByteReader(new Uint8Array(0));
+let B: Uint8Array = new Uint8Array(0);
+/** `B` as a Buffer (same memory, same indices) for string slicing. */
+let BUF: Buffer = bufferView(B);
+let P = 0;
+let END = 0;
+let LIMITS: DataLimits = DEFAULT_DATA_LIMITS;
+
+/** The reader at the current position, for slow paths; take `P` back from it afterwards. */
+function synced(): ByteReader {
+  R.offset = P;
+  return R;
 }
 
-/** A varbyte length, with the one-byte case (lengths below 128) read inline. */
-function readLength(r: ByteReader, field: string): number {
-  const o = r.offset;
-  if (o < r.end) {
-    const b = r.bytes[o]!;
+/** Absolute position of `P`, for error offsets. */
+function position(): number {
+  return R.base + P;
+}
+
+function truncated(n: number, field: string): never {
+  synced().need(n, field);
+  throw new Error('unreachable');
+}
+
+/** A varbyte length, with the one-byte case (below 128) inline. */
+function length(field: string): number {
+  if (P < END) {
+    const b = B[P]!;
     if (b < 0x80) {
-      r.offset = o + 1;
+      P++;
       return b;
     }
   }
-  return readVarbyte(r, field);
+  const n = readVarbyte(synced(), field);
+  P = R.offset;
+  return n;
 }
 
-function readByteString(c: Ctx, field: string): ByteString {
-  const r = c.r;
-  const o = r.offset;
-  const n = readLength(r, field);
-  if (n > c.limits.maxStringLength) {
-    const at = r.base + o;
-    throw new BrokerError('limit_exceeded', `${field} of ${n} bytes exceeds the limit of ${c.limits.maxStringLength}`, { field, offset: at });
+function u64(field: string): Int64 {
+  if (END - P < 8) truncated(8, field);
+  const b = B;
+  const o = P;
+  const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  P = o + 8;
+  return hi <= 0x1fffff ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function i64(field: string): Int64 {
+  if (END - P < 8) truncated(8, field);
+  const b = B;
+  const o = P;
+  const hi = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  P = o + 8;
+  if (hi >= -0x200000 && hi < 0x200000) {
+    const v = hi * TWO32 + lo;
+    if (v !== -9007199254740992) return v;
   }
-  r.need(n, field);
-  const start = r.offset;
-  r.offset = start + n;
-  return decodeByteString(c.buf, start, start + n);
+  return (BigInt(hi) << 32n) + BigInt(lo);
 }
 
-function readCount(c: Ctx, field: string): number {
-  const r = c.r;
-  const o = r.offset;
-  const n = readLength(r, field);
-  if (n > c.limits.maxContainerSize) {
-    throw new BrokerError('limit_exceeded', `${field} of ${n} elements exceeds the limit of ${c.limits.maxContainerSize}`, { field, offset: r.base + o });
+function byteString(field: string): ByteString {
+  const at = P;
+  const n = length(field);
+  if (n > LIMITS.maxStringLength) {
+    throw new BrokerError('limit_exceeded', `${field} of ${n} bytes exceeds the limit of ${LIMITS.maxStringLength}`, { field, offset: R.base + at });
+  }
+  if (END - P < n) truncated(n, field);
+  const start = P;
+  P = start + n;
+  return decodeByteString(BUF, start, start + n);
+}
+
+function containerSize(field: string): number {
+  const at = P;
+  const n = length(field);
+  if (n > LIMITS.maxContainerSize) {
+    throw new BrokerError('limit_exceeded', `${field} of ${n} elements exceeds the limit of ${LIMITS.maxContainerSize}`, { field, offset: R.base + at });
   }
   // Every element takes at least one byte, so a larger count can only be a lie.
-  if (n > r.remaining) {
-    throw new BrokerError('truncated', `truncated input: ${field} announces ${n} elements, ${r.remaining} byte(s) left`, { field, offset: r.base + o });
+  if (n > END - P) {
+    throw new BrokerError('truncated', `truncated input: ${field} announces ${n} elements, ${END - P} byte(s) left`, { field, offset: R.base + at });
   }
   return n;
 }
 
-function readValue(c: Ctx, depth: number): Data {
-  const r = c.r;
-  const tag = r.u8('data.tag');
+/** One value. The common tags are handled in this small function (so its helpers get inlined), the rest in readOther. */
+function readValue(depth: number): Data {
+  if (P >= END) truncated(1, 'data.tag');
+  const tag = B[P++]!;
+  switch (tag) {
+    case 2:
+      return { type: 'count', value: u64('count') };
+    case 3:
+      return { type: 'integer', value: i64('integer') };
+    case 5:
+      return { type: 'string', value: byteString('string') };
+    case 14: {
+      if (depth >= LIMITS.maxDepth) throw depthError(position() - 1);
+      const n = containerSize('vector.size');
+      return { type: 'vector', elements: readElements(n, depth + 1) };
+    }
+    default:
+      return readOther(tag, depth);
+  }
+}
+
+function readOther(tag: number, depth: number): Data {
   switch (tag) {
     case 0:
       return NONE;
-    case 1:
-      return { type: 'boolean', value: r.u8('boolean') !== 0 };
+    case 1: {
+      if (P >= END) truncated(1, 'boolean');
+      return { type: 'boolean', value: B[P++] !== 0 };
+    }
     case 2:
-      return { type: 'count', value: readU64(r, 'count') };
+      return { type: 'count', value: u64('count') };
     case 3:
-      return { type: 'integer', value: readI64(r, 'integer') };
-    case 4:
-      return { type: 'real', value: r.f64('real') };
+      return { type: 'integer', value: i64('integer') };
+    case 4: {
+      const value = synced().f64('real');
+      P = R.offset;
+      return { type: 'real', value };
+    }
     case 5:
-      return { type: 'string', value: readByteString(c, 'string') };
+      return { type: 'string', value: byteString('string') };
     case 6: {
-      r.need(16, 'address');
-      const o = r.offset;
-      r.offset = o + 16;
-      return { type: 'address', value: r.bytes.slice(o, o + 16) };
+      if (END - P < 16) truncated(16, 'address');
+      const o = P;
+      P = o + 16;
+      return { type: 'address', value: B.slice(o, o + 16) };
     }
     case 7: {
-      r.need(17, 'subnet');
-      const o = r.offset;
-      const length = r.bytes[o + 16]!;
-      if (length > 128) throw new BrokerError('invalid_value', `subnet prefix length ${length} > 128`, { field: 'subnet.length', offset: r.base + o + 16 });
-      r.offset = o + 17;
-      return { type: 'subnet', address: r.bytes.slice(o, o + 16), length };
+      if (END - P < 17) truncated(17, 'subnet');
+      const o = P;
+      const length = B[o + 16]!;
+      if (length > 128) throw new BrokerError('invalid_value', `subnet prefix length ${length} > 128`, { field: 'subnet.length', offset: R.base + o + 16 });
+      P = o + 17;
+      return { type: 'subnet', address: B.slice(o, o + 16), length };
     }
     case 8: {
+      const r = synced();
       const num = r.u16('port.number');
       const proto = r.u8('port.protocol');
+      P = r.offset;
       const protocol = PORT_PROTOCOLS[proto];
-      if (protocol === undefined) throw new BrokerError('invalid_value', `port protocol ${proto} > 3`, { field: 'port.protocol', offset: r.position - 1 });
+      if (protocol === undefined) throw new BrokerError('invalid_value', `port protocol ${proto} > 3`, { field: 'port.protocol', offset: position() - 1 });
       return { type: 'port', number: num, protocol };
     }
     case 9:
-      return { type: 'timestamp', value: readI64(r, 'timestamp') };
+      return { type: 'timestamp', value: i64('timestamp') };
     case 10:
-      return { type: 'timespan', value: readI64(r, 'timespan') };
+      return { type: 'timespan', value: i64('timespan') };
     case 11:
-      return { type: 'enum_value', value: readByteString(c, 'enum_value') };
+      return { type: 'enum_value', value: byteString('enum_value') };
     case 12:
     case 14: {
-      const at = r.position - 1;
-      if (depth >= c.limits.maxDepth) throw depthError(c, at);
-      const n = readCount(c, tag === 12 ? 'set.size' : 'vector.size');
-      const elements = readElements(c, n, depth + 1);
+      const at = position() - 1;
+      if (depth >= LIMITS.maxDepth) throw depthError(at);
+      const n = containerSize(tag === 12 ? 'set.size' : 'vector.size');
+      const elements = readElements(n, depth + 1);
       if (tag === 14) return { type: 'vector', elements };
       if (hasDuplicates(elements)) throw new BrokerError('duplicate_element', 'set contains a duplicate element', { field: 'set', offset: at });
       return { type: 'set', elements };
     }
     case 13: {
-      const at = r.position - 1;
-      if (depth >= c.limits.maxDepth) throw depthError(c, at);
-      const n = readCount(c, 'table.size');
+      const at = position() - 1;
+      if (depth >= LIMITS.maxDepth) throw depthError(at);
+      const n = containerSize('table.size');
       const entries: (readonly [Data, Data])[] = [];
       for (let i = 0; i < n; i++) {
-        const key = readValue(c, depth + 1);
-        entries.push([key, readValue(c, depth + 1)]);
+        const key = readValue(depth + 1);
+        entries.push([key, readValue(depth + 1)]);
       }
       if (hasDuplicateKeys(entries)) throw new BrokerError('duplicate_element', 'table contains a duplicate key', { field: 'table', offset: at });
       return { type: 'table', entries };
     }
     default:
-      throw new BrokerError('invalid_tag', `unknown data type tag ${tag}`, { field: 'data.tag', offset: r.position - 1 });
+      throw new BrokerError('invalid_tag', `unknown data type tag ${tag}`, { field: 'data.tag', offset: position() - 1 });
   }
 }
 
@@ -192,47 +261,71 @@ function readValue(c: Ctx, depth: number): Data {
  * `n` values as a packed array. Small containers (event argument lists, records) are built as
  * literals of their exact size: pushing into `[]` first allocates room for 16 elements.
  */
-function readElements(c: Ctx, n: number, depth: number): Data[] {
+function readElements(n: number, depth: number): Data[] {
   switch (n) {
     case 0:
       return [];
     case 1:
-      return [readValue(c, depth)];
+      return [readValue(depth)];
     case 2: {
-      const a = readValue(c, depth);
-      return [a, readValue(c, depth)];
+      const a = readValue(depth);
+      return [a, readValue(depth)];
     }
     case 3: {
-      const a = readValue(c, depth);
-      const b = readValue(c, depth);
-      return [a, b, readValue(c, depth)];
+      const a = readValue(depth);
+      const b = readValue(depth);
+      return [a, b, readValue(depth)];
     }
     case 4: {
-      const a = readValue(c, depth);
-      const b = readValue(c, depth);
-      const d = readValue(c, depth);
-      return [a, b, d, readValue(c, depth)];
+      const a = readValue(depth);
+      const b = readValue(depth);
+      const d = readValue(depth);
+      return [a, b, d, readValue(depth)];
     }
     default: {
       const out: Data[] = [];
-      for (let i = 0; i < n; i++) out.push(readValue(c, depth));
+      for (let i = 0; i < n; i++) out.push(readValue(depth));
       return out;
     }
   }
 }
 
-function depthError(c: Ctx, at: number): BrokerError {
-  return new BrokerError('limit_exceeded', `containers nested deeper than ${c.limits.maxDepth}`, { field: 'data', offset: at });
+function depthError(at: number): BrokerError {
+  return new BrokerError('limit_exceeded', `containers nested deeper than ${LIMITS.maxDepth}`, { field: 'data', offset: at });
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Reads one tagged value at the reader's position (more bytes may follow). */
 export function readData(r: ByteReader, limits: DataLimits = DEFAULT_DATA_LIMITS, buf: Buffer = bufferView(r.bytes)): Data {
+  R = r;
+  B = r.bytes;
+  BUF = buf;
+  P = r.offset;
+  END = r.end;
+  LIMITS = limits;
+  let value: Data;
   try {
-    return readValue({ r, buf, limits }, 0);
+    value = readValue(0);
   } catch (err) {
+    r.offset = P;
+    release();
     throw asBrokerError(err);
   }
+  r.offset = P;
+  release();
+  return value;
 }
+
+/** Drops the references to the caller's bytes. */
+function release(): void {
+  R = IDLE;
+  B = EMPTY;
+  BUF = EMPTY_BUF;
+}
+
+const EMPTY_BUF = bufferView(EMPTY);
+const IDLE = new ByteReader(EMPTY);
 
 /** Decodes exactly one tagged value filling `bytes`; empty input or trailing bytes are errors. */
 export function decodeData(bytes: Uint8Array, limits: Partial<DataLimits> = DEFAULT_DATA_LIMITS, base = 0): Data {
