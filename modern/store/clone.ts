@@ -99,6 +99,11 @@ export class CloneStore implements DataStore {
     return this.waiting.queued;
   }
 
+  /** Writes sent to the master that its cumulative ack has not confirmed yet (lost if the master changes now). */
+  get unacked(): number {
+    return this.output?.unacked().length ?? 0;
+  }
+
   /** Resolves once attached (at once if already). */
   whenAttached(): Promise<void> {
     if (this.attached) return Promise.resolve();
