@@ -55,7 +55,7 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
       { nodeId: this.nodeId, ttl: this.options.ttl, limits: this.options.limits, forwardMessages: this.options.forward_messages },
       { dropped: (p, err) => this.connections.dropped(p, err) },
     );
-    this.self = this.router.attach({ id: `endpoint:${this.nodeId}`, onData: (topic, value, origin) => this.emit('data', topic, value, origin) }, []);
+    this.self = this.router.attach({ id: `endpoint:${this.nodeId}`, onData: (topic, value, origin) => this.emitData(topic, value, origin) }, []);
     const endpoint = this;
     this.connections = new Connections(this.options, this.setup, this.router, {
       status: (name, info, message) => this.status(name, info, message),
@@ -262,6 +262,21 @@ export class Endpoint extends TypedEmitter<EndpointEvents> implements MessageHub
   }
 
   // -- reporting ---------------------------------------------------------------------------------
+
+  /** `emit('data', ...)` without the argument array: once per received message. */
+  private emitData(topic: string, value: Data, origin: MessageOrigin): void {
+    const list = this.listenersOf('data');
+    if (list === undefined) return;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        list[i]!(topic, value, origin);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
 
   private status(name: StatusName, info: EndpointInfo, message?: string): void {
     const e = message === undefined ? statusEvent(name, info) : { ...statusEvent(name, info), message };

@@ -174,6 +174,11 @@ export class TypedEmitter<E extends { [K in keyof E]: Listener }> {
     return this.listeners.get(name)?.length ?? 0;
   }
 
+  /** The listeners of `name` now (a snapshot: on/off replace the array), for emitting on hot paths without `emit`'s argument array. */
+  protected listenersOf<K extends keyof E>(name: K): readonly E[K][] | undefined {
+    return this.listeners.get(name) as E[K][] | undefined;
+  }
+
   protected emit<K extends keyof E>(name: K, ...args: Parameters<E[K]>): void {
     const list = this.listeners.get(name);
     if (!list) return;

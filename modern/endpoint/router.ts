@@ -38,6 +38,8 @@ export class Router {
   private readonly forwarded = new Set<string>();
   private peers: Peering[] = [];
   private readonly origins = new Map<Peering, MessageOrigin>();
+  private lastFrom: Peering | undefined;
+  private lastOrigin: MessageOrigin = { hop: NIL_ENDPOINT };
   private readonly self: Uint8Array;
   private readonly scratch = new ByteWriter(4096);
   private topicText = '';
@@ -65,12 +67,14 @@ export class Router {
   // -- peers -------------------------------------------------------------------------------------
 
   addPeer(p: Peering): void {
+    if (p === this.lastFrom) this.lastFrom = undefined;
     this.origins.set(p, { hop: p.peerId! });
     this.peers = [...this.peers, p];
     if (p.announcedFilter !== this.announced) this.sendRoutingUpdate(p);
   }
 
   removePeer(p: Peering): void {
+    if (p === this.lastFrom) this.lastFrom = undefined;
     if (!this.origins.delete(p)) return;
     this.peers = this.peers.filter((x) => x !== p);
   }
@@ -222,9 +226,18 @@ export class Router {
     }
   }
 
+  /** The origin of messages from `from` (the last one is kept: a burst comes from one peer). */
+  private originOf(from: Peering): MessageOrigin {
+    if (from === this.lastFrom) return this.lastOrigin;
+    const origin = this.origins.get(from) ?? { hop: from.peerId ?? NIL_ENDPOINT };
+    this.lastFrom = from;
+    this.lastOrigin = origin;
+    return origin;
+  }
+
   /** Decodes once for every matching member; false when the message is invalid (and dropped). */
   private deliverReceived(from: Peering, members: readonly Member[], view: EnvelopeView): boolean {
-    const origin = this.origins.get(from) ?? { hop: from.peerId ?? NIL_ENDPOINT };
+    const origin = this.originOf(from);
     const topic = view.topic;
     try {
       if (view.type === MessageType.DATA) {
