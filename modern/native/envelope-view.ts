@@ -53,6 +53,12 @@ export class EnvelopeView {
     this.end = end;
   }
 
+  /** Drops the reference to the last payload's bytes (an idle connection keeps no chunk alive). */
+  release(): void {
+    this.bytes = EMPTY;
+    this.start = this.end = 0;
+  }
+
   /** The payload as its own view (for the rare paths that keep or copy it). */
   payload(): Uint8Array {
     return this.bytes.subarray(this.start, this.end);

@@ -79,21 +79,21 @@ export class FrameReader {
   nextFrame(): boolean {
     for (;;) {
       if (this.partial !== undefined) {
-        if (!this.fillPartial()) return false;
+        if (!this.fillPartial()) return this.none();
         const frame = this.partial;
         this.partial = undefined;
         this.partialFill = 0;
         return this.found(frame, 0, frame.length);
       }
       const chunk = this.chunks[0];
-      if (chunk === undefined) return false;
+      if (chunk === undefined) return this.none();
       let length: number;
       if (this.headerFill === 0 && chunk.length - this.pos >= 4) {
         const p = this.pos;
         length = ((chunk[p]! << 24) | (chunk[p + 1]! << 16) | (chunk[p + 2]! << 8) | chunk[p + 3]!) >>> 0;
         this.advance(4);
       } else {
-        if (!this.fillHeader()) return false;
+        if (!this.fillHeader()) return this.none();
         const h = this.header;
         length = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
         this.headerFill = 0;
@@ -116,6 +116,13 @@ export class FrameReader {
       this.partial = new Uint8Array(Math.min(length, Math.max(this.available() * 2, 64 << 10)));
       this.partialFill = 0;
     }
+  }
+
+  /** No complete frame: drop the reference to the last one (an idle connection keeps no chunk alive). */
+  private none(): false {
+    this.frameBytes = EMPTY;
+    this.frameStart = this.frameEnd = 0;
+    return false;
   }
 
   private found(bytes: Uint8Array, start: number, end: number): true {

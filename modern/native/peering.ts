@@ -221,7 +221,7 @@ export class Peering {
     reader.push(bytes);
     for (;;) {
       try {
-        if (!reader.nextFrame()) return;
+        if (!reader.nextFrame()) return this.view.release();
       } catch (err) {
         return this.onFramingError(asBrokerError(err));
       }

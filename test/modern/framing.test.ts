@@ -67,6 +67,7 @@ test('nextFrame: the same frames as next(), in place within a chunk, assembled a
     assert.equal(out, frames, `chunks of ${cut}`);
     if (cut === bytes.length) assert.is(inPlace, frames.length, 'one chunk: every frame in place');
     assert.is(r.buffered, 0);
+    assert.is(r.frameBytes.length, 0, 'no chunk kept alive once drained');
   }
 });
 
