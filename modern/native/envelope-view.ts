@@ -7,6 +7,7 @@ import { bufferView, decodeByteString } from '../data/utf8.ts';
 import { ENVELOPE_HEADER_SIZE } from './wire-constants.ts';
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW: DataView = new DataView(new ArrayBuffer(0));
 
 /** Who an envelope is addressed to: nil (anyone subscribed), our own id, or another endpoint. */
 export const Receiver = { ANY: 0, SELF: 1, OTHER: 2 } as const;
@@ -25,6 +26,9 @@ export class EnvelopeView {
   start = 0;
   end = 0;
   private cache = new Uint8Array(256);
+  private cacheWords = new DataView(this.cache.buffer);
+  private dv: DataView = EMPTY_VIEW;
+  private wordsOf: Uint8Array | undefined;
   private cacheLength = -1;
 
   constructor(private readonly self: Uint8Array) {}
@@ -55,6 +59,8 @@ export class EnvelopeView {
 
   /** Drops the reference to the last payload's bytes (an idle connection keeps no chunk alive). */
   release(): void {
+    this.wordsOf = undefined;
+    this.dv = EMPTY_VIEW;
     this.bytes = EMPTY;
     this.start = this.end = 0;
   }
@@ -69,13 +75,26 @@ export class EnvelopeView {
     return this.bytes.subarray(this.start + this.bodyOffset, this.end);
   }
 
+  /** A DataView over the current chunk, so headers are compared four bytes at a time. */
+  private words(p: Uint8Array): DataView {
+    if (p !== this.wordsOf) {
+      this.dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+      this.wordsOf = p;
+    }
+    return this.dv;
+  }
+
   private readTopic(p: Uint8Array, at: number, len: number): void {
-    const c = this.cache;
     if (len === this.cacheLength) {
+      const dv = this.words(p);
+      const cw = this.cacheWords;
       let i = 0;
-      while (i < len && c[i] === p[at + i]) i++;
+      while (i + 4 <= len && dv.getUint32(at + i) === cw.getUint32(i)) i += 4;
+      const c = this.cache;
+      if (i + 4 > len) while (i < len && c[i] === p[at + i]) i++;
       if (i === len) return;
     }
+    const c = this.cache;
     const topic = decodeByteString(bufferView(p), at, at + len);
     if (typeof topic !== 'string') throw new BrokerError('invalid_topic', 'topic is not valid UTF-8', { field: 'envelope.topic', offset: ENVELOPE_HEADER_SIZE });
     this.topic = topic;
@@ -89,9 +108,8 @@ export class EnvelopeView {
 
   private classify(p: Uint8Array, at: number): Receiver {
     // Nearly every message is addressed to nil (anyone subscribed): test that first.
-    let i = 0;
-    while (i < 16 && p[at + i] === 0) i++;
-    if (i === 16) return Receiver.ANY;
+    const dv = this.words(p);
+    if ((dv.getUint32(at) | dv.getUint32(at + 4) | dv.getUint32(at + 8) | dv.getUint32(at + 12)) === 0) return Receiver.ANY;
     const s = this.self;
     for (let j = 0; j < 16; j++) if (p[at + j] !== s[j]) return Receiver.OTHER;
     return Receiver.SELF;

@@ -221,6 +221,18 @@ test('EnvelopeView: header fields, receiver classes, topic cache, errors', () =>
   bad(Uint8Array.from(p).fill(6, 32, 33), 'invalid_message_type');
   bad(Uint8Array.from(p).fill(0xff, 35, 37), 'truncated');
   bad(Uint8Array.from(p).fill(0xff, 37, 38), 'invalid_topic');
+  // Topics of the same length differing in any one byte are never taken for the cached one.
+  for (let n = 0; n <= 11; n++) {
+    const base = 'abcdefghijk'.slice(0, n);
+    for (let i = -1; i < n; i++) {
+      const t = i < 0 ? base : `${base.slice(0, i)}Z${base.slice(i + 1)}`;
+      view.parse(frame(t, i % 2 === 0 ? LARGE : NIL_ENDPOINT));
+      assert.is(view.topic, t);
+      assert.is(view.receiver, i % 2 === 0 ? Receiver.SELF : Receiver.ANY);
+      view.parse(frame(base, NIL_ENDPOINT));
+      assert.is(view.topic, base);
+    }
+  }
   // In place inside a larger buffer: the same fields, offsets relative to the payload.
   const inner = frame('/ef', LARGE);
   const outer = new Uint8Array(inner.length + 10);
