@@ -58,6 +58,8 @@ test('run -> status -> SIGHUP keeps the unchanged peer -> SIGTERM exits cleanly'
     writeConfig(configPath, ephemeralConfig(dir.path, { legacy: { listen_interface: '127.0.0.1', listen_port: 0, listen_retry: 0, nodes: { bro: node, bro2: { host: '127.0.0.1', p: bro2.port, connect: true } } } }));
     d.child.kill('SIGHUP');
     await until(() => bro2.of('remote_connection_handshake_done').length === 1, 'bro2 dialled after SIGHUP', 10_000);
+    // The report comes through the stdout pipe, which can lag behind bro2's TCP handshake.
+    await until(() => d.out().includes('SIGHUP: nodes'), 'the SIGHUP report on stdout', 10_000);
     assert.match(d.out(), /SIGHUP: nodes added bro2; 1 node\(s\) kept their connections/);
     assert.is(bro.of('remote_connection_closed').length, 0, 'the unchanged peer was not dropped');
 

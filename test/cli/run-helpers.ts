@@ -36,8 +36,14 @@ export function writeConfig(path: string, config: unknown): string {
   return path;
 }
 
+/**
+ * A hang guard, not a speed limit: one `comm-bridge` start loads every module through tsx, which took
+ * up to 8 s per process on a loaded 2-core machine (more with a cold tsx cache).
+ */
+const CLI_DEADLINE_MS = 60_000;
+
 /** Runs `comm-bridge <args>` and resolves with its exit code and output (for commands that end by themselves). */
-export function runCli(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; out: string; err: string }> {
+export function runCli(args: string[], timeoutMs = CLI_DEADLINE_MS): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -48,7 +54,8 @@ export function runCli(args: string[], timeoutMs = 15_000): Promise<{ code: numb
       child.kill('SIGKILL');
       reject(new Error(`comm-bridge ${args.join(' ')} did not exit within ${timeoutMs} ms\n${out}\n${err}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': 'exit' can come before the last output has been read from the pipes.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out, err });
     });
@@ -62,13 +69,14 @@ export async function startDaemon(configPath: string): Promise<Daemon> {
   let err = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Resolves once the process has exited AND its stdout/stderr are read to the end.
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let gone = false;
   void exit.then(() => (gone = true));
   await until(() => {
     if (gone) throw new Error(`comm-bridge run exited early:\n${out}\n${err}`);
     return /^status\s/m.test(out);
-  }, 'the daemon listening', 15_000);
+  }, 'the daemon listening', CLI_DEADLINE_MS);
   const ports: Record<string, number> = {};
   for (const m of out.matchAll(/^(legacy|broker|websocket|status)\s+\S+:(\d+)\s/gm)) ports[m[1]!] = Number(m[2]);
   return { child, out: () => out, err: () => err, ports, exited: () => exit };
