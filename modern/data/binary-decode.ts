@@ -72,25 +72,29 @@ export function readI64(r: ByteReader, field: string): Int64 {
 
 // The decode in progress. Decoding never calls out (no callbacks, no nested decode), so one set of
 // module variables serves every call: the hot reads work on locals-like state instead of a reader
-// object and a context per value. `R` stays the source of truth for the rare paths and for errors
-// (synced before use), so every error is exactly the one the reader itself throws.
-let R = new ByteReader(new Uint8Array(0));
+// object and a context per value. A reader is the source of truth for the rare paths and for errors
+// (the caller's, or one made on demand, synced before use), so every error is exactly the one the
+// reader itself throws.
+let R: ByteReader | undefined;
 let B: Uint8Array = new Uint8Array(0);
 /** `B` as a Buffer (same memory, same indices) for string slicing. */
 let BUF: Buffer = bufferView(B);
+/** Offset of `B[0]` in the unit being decoded, for error offsets. */
+let BASE = 0;
 let P = 0;
 let END = 0;
 let LIMITS: DataLimits = DEFAULT_DATA_LIMITS;
 
 /** The reader at the current position, for slow paths; take `P` back from it afterwards. */
 function synced(): ByteReader {
-  R.offset = P;
-  return R;
+  const r = (R ??= new ByteReader(B, BASE, P, END));
+  r.offset = P;
+  return r;
 }
 
 /** Absolute position of `P`, for error offsets. */
 function position(): number {
-  return R.base + P;
+  return BASE + P;
 }
 
 function truncated(n: number, field: string): never {
@@ -107,8 +111,9 @@ function length(field: string): number {
       return b;
     }
   }
-  const n = readVarbyte(synced(), field);
-  P = R.offset;
+  const r = synced();
+  const n = readVarbyte(r, field);
+  P = r.offset;
   return n;
 }
 
@@ -140,7 +145,7 @@ function byteString(field: string): ByteString {
   const at = P;
   const n = length(field);
   if (n > LIMITS.maxStringLength) {
-    throw new BrokerError('limit_exceeded', `${field} of ${n} bytes exceeds the limit of ${LIMITS.maxStringLength}`, { field, offset: R.base + at });
+    throw new BrokerError('limit_exceeded', `${field} of ${n} bytes exceeds the limit of ${LIMITS.maxStringLength}`, { field, offset: BASE + at });
   }
   if (END - P < n) truncated(n, field);
   const start = P;
@@ -152,11 +157,11 @@ function containerSize(field: string): number {
   const at = P;
   const n = length(field);
   if (n > LIMITS.maxContainerSize) {
-    throw new BrokerError('limit_exceeded', `${field} of ${n} elements exceeds the limit of ${LIMITS.maxContainerSize}`, { field, offset: R.base + at });
+    throw new BrokerError('limit_exceeded', `${field} of ${n} elements exceeds the limit of ${LIMITS.maxContainerSize}`, { field, offset: BASE + at });
   }
   // Every element takes at least one byte, so a larger count can only be a lie.
   if (n > END - P) {
-    throw new BrokerError('truncated', `truncated input: ${field} announces ${n} elements, ${END - P} byte(s) left`, { field, offset: R.base + at });
+    throw new BrokerError('truncated', `truncated input: ${field} announces ${n} elements, ${END - P} byte(s) left`, { field, offset: BASE + at });
   }
   return n;
 }
@@ -195,8 +200,9 @@ function readOther(tag: number, depth: number): Data {
     case 3:
       return { type: 'integer', value: i64('integer') };
     case 4: {
-      const value = synced().f64('real');
-      P = R.offset;
+      const r = synced();
+      const value = r.f64('real');
+      P = r.offset;
       return { type: 'real', value };
     }
     case 5:
@@ -211,7 +217,7 @@ function readOther(tag: number, depth: number): Data {
       if (END - P < 17) truncated(17, 'subnet');
       const o = P;
       const length = B[o + 16]!;
-      if (length > 128) throw new BrokerError('invalid_value', `subnet prefix length ${length} > 128`, { field: 'subnet.length', offset: R.base + o + 16 });
+      if (length > 128) throw new BrokerError('invalid_value', `subnet prefix length ${length} > 128`, { field: 'subnet.length', offset: BASE + o + 16 });
       P = o + 17;
       return { type: 'subnet', address: B.slice(o, o + 16), length };
     }
@@ -301,6 +307,7 @@ export function readData(r: ByteReader, limits: DataLimits = DEFAULT_DATA_LIMITS
   R = r;
   B = r.bytes;
   BUF = buf;
+  BASE = r.base;
   P = r.offset;
   END = r.end;
   LIMITS = limits;
@@ -317,15 +324,40 @@ export function readData(r: ByteReader, limits: DataLimits = DEFAULT_DATA_LIMITS
   return value;
 }
 
+/**
+ * Decodes exactly one tagged value filling `bytes[start, end)` without a reader (a received frame
+ * in place); the errors are decodeData's, with offsets counted from `base` at `bytes[0]`.
+ */
+export function decodeDataAt(bytes: Uint8Array, start: number, end: number, base: number, limits: DataLimits = DEFAULT_DATA_LIMITS): Data {
+  R = undefined;
+  B = bytes;
+  BUF = bufferView(bytes);
+  BASE = base;
+  P = start;
+  END = end;
+  LIMITS = limits;
+  let value: Data;
+  try {
+    value = readValue(0);
+  } catch (err) {
+    release();
+    throw asBrokerError(err);
+  }
+  const left = END - P;
+  const at = BASE + P;
+  release();
+  if (left !== 0) throw new BrokerError('trailing_bytes', `${left} byte(s) after the value`, { field: 'data', offset: at });
+  return value;
+}
+
 /** Drops the references to the caller's bytes. */
 function release(): void {
-  R = IDLE;
+  R = undefined;
   B = EMPTY;
   BUF = EMPTY_BUF;
 }
 
 const EMPTY_BUF = bufferView(EMPTY);
-const IDLE = new ByteReader(EMPTY);
 
 /** Decodes exactly one tagged value filling `bytes`; empty input or trailing bytes are errors. */
 export function decodeData(bytes: Uint8Array, limits: Partial<DataLimits> = DEFAULT_DATA_LIMITS, base = 0): Data {

@@ -6,7 +6,7 @@ export { compareData, equalsData, hasDuplicates, hasDuplicateKeys, sortedElement
 export { formatAddress, formatSubnet, isV4Mapped, parseAddress, subnetPrefix } from './address.ts';
 export { byteStringBytes, compareByteStrings, toByteString } from './utf8.ts';
 export { renderData, reprReal } from './render.ts';
-export { DEFAULT_DATA_LIMITS, dataLimits, decodeData, readData, readVarbyte, type DataLimits } from './binary-decode.ts';
+export { DEFAULT_DATA_LIMITS, dataLimits, decodeData, decodeDataAt, readData, readVarbyte, type DataLimits } from './binary-decode.ts';
 export { encodeData, writeData, writeVarbyte } from './binary-encode.ts';
 export { JSON_TYPE_NAMES, ackToJson, dataMessageToJson, dataMessageToJsonBytes, dataToJson, dataToJsonBytes, errorToJson } from './json-encode.ts';
 export { formatPort, formatRealF, formatTimespan, formatTimestamp, quoteJson } from './json-format.ts';

@@ -4,8 +4,8 @@
 // forward_messages, relayed to other matching peers with the sender rewritten — never back to the
 // previous hop. A message is encoded once and the same bytes are queued for every peer.
 import { Buffer } from 'node:buffer';
-import { ByteReader, ByteWriter } from '../../src/core/bytes.ts';
-import { NONE, readData, writeData, type Data, type DataLimits } from '../data/index.ts';
+import { ByteWriter } from '../../src/core/bytes.ts';
+import { NONE, decodeDataAt, writeData, type Data, type DataLimits } from '../data/index.ts';
 import { BrokerError, asBrokerError } from '../errors.ts';
 import type { LocalParticipant, MessageOrigin } from '../hub.ts';
 import { decodeCommand, writeCommand, type CommandMessage } from '../native/store-commands.ts';
@@ -242,9 +242,7 @@ export class Router {
     try {
       if (view.type === MessageType.DATA) {
         // Read in place; offsets in errors stay relative to the payload.
-        const r = new ByteReader(view.bytes, -view.start, view.start + view.bodyOffset, view.end);
-        const value = readData(r, this.cfg.limits);
-        if (r.remaining !== 0) throw new BrokerError('trailing_bytes', `${r.remaining} byte(s) after the value`, { field: 'data', offset: r.position });
+        const value = decodeDataAt(view.bytes, view.start + view.bodyOffset, view.end, -view.start, this.cfg.limits);
         for (let i = 0; i < members.length; i++) {
           const m = members[i]!;
           if (m.open) deliverData(m, topic, value, origin);

@@ -11,6 +11,7 @@ import {
   bool,
   count,
   decodeData,
+  decodeDataAt,
   encodeData,
   enumValue,
   equalsData,
@@ -183,6 +184,19 @@ test('readData reads one value and leaves the rest; decodeData rejects trailing 
   assert.is(e.code, 'trailing_bytes');
   assert.is(e.offset, 2);
   assert.is(e.ec, ErrorCode.DESERIALIZATION_FAILED);
+});
+
+test('decodeDataAt decodes in place inside a larger buffer, errors counted from the given base', () => {
+  const inner = encodeData(vector([count(1), str('event_1')]));
+  const outer = new Uint8Array(inner.length + 12).fill(0xee);
+  outer.set(inner, 5);
+  assert.ok(equalsData(decodeDataAt(outer, 5, 5 + inner.length, 40 - 5), vector([count(1), str('event_1')])));
+  const trailing = errorOf(() => decodeDataAt(outer, 5, 5 + inner.length + 2, 40 - 5));
+  assert.equal([trailing.code, trailing.offset, trailing.message], ['trailing_bytes', 40 + inner.length, `2 byte(s) after the value (field data, offset ${40 + inner.length})`]);
+  const short = errorOf(() => decodeDataAt(outer, 5, 5 + inner.length - 1, 40 - 5));
+  const same = errorOf(() => decodeData(inner.subarray(0, inner.length - 1), {}, 40));
+  assert.equal([short.code, short.offset, short.message], [same.code, same.offset, same.message]);
+  assert.is(short.code, 'truncated');
 });
 
 test('bad input: each failure is its own typed error with an offset', () => {
