@@ -48,6 +48,19 @@ function summaryOf(output: string): { total: number; passed: number; skipped: nu
   return { total: Number(total[1]), passed: Number(passed[1]), skipped: Number(skipped?.[1] ?? 0) };
 }
 
+/** The failing tests of a file's uvu output: `"title": first line of the message`, in order. */
+function failuresOf(output: string): string[] {
+  const lines = output.replace(ANSI, '').split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*FAIL\s+(".*")\s*$/.exec(lines[i]!);
+    if (!m) continue;
+    const message = lines.slice(i + 1).find((l) => l.trim() !== '')?.trim() ?? '';
+    out.push(`${m[1]}: ${message}`);
+  }
+  return out;
+}
+
 function runFile(file: string): Promise<FileResult> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -143,6 +156,16 @@ async function main(): Promise<void> {
     results.push(tc);
     process.stdout.write(`${tc.failed === 0 ? 'ok  ' : 'FAIL'} ${tc.file}  (${(tc.ms / 1000).toFixed(1)} s)\n`);
     if (tc.failed > 0) process.stdout.write(tc.output.replace(/^/gm, '    | ') + '\n');
+  }
+
+  // A recap next to the totals, so a CI log cut to its tail still names each failing file and why.
+  const failedFiles = results.filter((r) => r.failed > 0);
+  if (failedFiles.length > 0) {
+    process.stdout.write(`\nfailed files:\n`);
+    for (const r of failedFiles) {
+      process.stdout.write(`  ${r.file}${r.problem ? `  (${r.problem})` : ''}\n`);
+      for (const f of failuresOf(r.output).slice(0, 5)) process.stdout.write(`    x ${f.length > 300 ? `${f.slice(0, 300)}...` : f}\n`);
+    }
   }
 
   const passed = results.reduce((n, r) => n + r.passed, 0);
