@@ -3,14 +3,16 @@ import { legacyError } from './errors.ts';
 
 // The receiver's mirror of one peer's serialization cache (semantics in serial-cache.ts). A Bro
 // that caches registers every value it sends, so with a 3000-entry cache each event adds and
-// evicts a few dozen entries: this runs per object and is laid out for that.
+// evicts a few dozen entries, nearly all of them never referenced again. The layout is for that:
 //
-// * One entry object per cached object, recycled after eviction (steady traffic evicts as much
-//   as it adds), holding the LRU links, the pid-index chain and what the decoder keeps with it.
-// * pid -> entry: a power-of-two bucket array chained through the entries; the sender numbers
-//   objects 1, 2, 3, ..., so live pids fill consecutive buckets.
-// * LRU order: one intrusive doubly linked list per strategy list; a hit, an insertion and an
-//   eviction are O(1).
+// * Each LRU list is split in two. Entries not used since they were registered sit in a ring of
+//   parallel arrays in registration order, which is also pid order (the sender counts up): adding
+//   one is an append, evicting one is a pop, finding one a binary search; no object, no hashing.
+// * An entry that is used (a back-reference) becomes an entry object in a linked list in order of
+//   use, indexed by pid; so does the rare entry registered out of pid order.
+// * Each entry has a stamp (registration or last use): the least recently used entry of a list
+//   is whichever of the ring's front and the used list's head is older, so eviction order is
+//   exactly Bro's.
 
 // Local copies: under tsx (CommonJS) each access to an import is a getter call.
 const stableType = isCacheStableType;
@@ -31,56 +33,170 @@ export interface ReceiverEntry {
 
 const EMPTY: object = Object.freeze({});
 
-/** A cached object. Only the decoder holds on to one, and only during one serialization. */
+/** A cached object that has been referenced. Only the decoder holds one, during one serialization. */
 export class CacheEntry {
   pid = 0;
   obj: object = EMPTY;
   /** Whatever the decoder derived from `obj` and keeps with it (a type's value kind). */
   memo: unknown = undefined;
   family = 0;
+  /** When it was registered, and when it was last used. */
+  born = 0;
+  stamp = 0;
   /** The list it is in (null once removed). */
-  list: LruList | null = null;
+  owner: CacheList | null = null;
   prev: CacheEntry | null = null;
+  /** Next in its list; next spare entry while recycled. */
   next: CacheEntry | null = null;
-  /** Next entry in the same pid bucket. */
+  /** Next entry in the same index bucket. */
   chain: CacheEntry | null = null;
 }
 
-class LruList {
-  head: CacheEntry | null = null;
-  tail: CacheEntry | null = null;
-  size = 0;
+/** One LRU list (Bro's old strategy has one; the new one keeps cache-stable objects apart). */
+class CacheList {
+  // Never-used entries: positions [head, tail) of an ever-growing sequence, stored at pos & mask,
+  // pids ascending; obj undefined where an entry left (used, dropped, replaced): a hole keeps its
+  // pid, so the pids stay sorted for the binary search.
+  pids = new Float64Array(64);
+  stamps = new Float64Array(64);
+  objs: (object | undefined)[] = new Array<object | undefined>(64).fill(undefined);
+  families = new Uint8Array(64);
+  mask = 63;
+  head = 0;
+  tail = 0;
+  inRing = 0;
+  /** pid of the entry appended last (ring appends must ascend). */
+  lastPid = 0;
+  // Used entries, least recently used first.
+  first: CacheEntry | null = null;
+  last: CacheEntry | null = null;
+  used = 0;
+
+  constructor(readonly bit: number) {}
+
+  get size(): number {
+    return this.inRing + this.used;
+  }
+
+  push(pid: number, obj: object, family: number, stamp: number): number {
+    if (this.tail - this.head > this.mask) this.makeRoom();
+    const pos = this.tail++;
+    const i = pos & this.mask;
+    this.pids[i] = pid;
+    this.stamps[i] = stamp;
+    this.objs[i] = obj;
+    this.families[i] = family;
+    this.inRing++;
+    this.lastPid = pid;
+    return pos;
+  }
+
+  /** Position of the never-used entry with this pid, or -1. */
+  search(pid: number): number {
+    const pids = this.pids;
+    const mask = this.mask;
+    let lo = this.head;
+    let hi = this.tail;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >> 1);
+      const p = pids[mid & mask]!;
+      if (p === pid) return this.objs[mid & mask] === undefined ? -1 : mid;
+      if (p < pid) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
+  }
+
+  vacate(pos: number): void {
+    this.objs[pos & this.mask] = undefined;
+    this.inRing--;
+    if (pos === this.head) this.skipHoles();
+  }
+
+  /** Position of the oldest never-used entry (the ring is not empty). */
+  front(): number {
+    this.skipHoles();
+    return this.head;
+  }
 
   append(e: CacheEntry): void {
-    e.prev = this.tail;
+    e.prev = this.last;
     e.next = null;
-    if (this.tail !== null) this.tail.next = e;
-    else this.head = e;
-    this.tail = e;
-    this.size++;
+    if (this.last !== null) this.last.next = e;
+    else this.first = e;
+    this.last = e;
+    this.used++;
   }
 
   unlink(e: CacheEntry): void {
     const { prev, next } = e;
     if (prev !== null) prev.next = next;
-    else this.head = next;
+    else this.first = next;
     if (next !== null) next.prev = prev;
-    else this.tail = prev;
+    else this.last = prev;
     e.prev = e.next = null;
-    this.size--;
+    this.used--;
   }
 
   clear(): void {
-    this.head = this.tail = null;
-    this.size = 0;
+    this.objs.fill(undefined);
+    for (let e = this.first; e !== null; e = e.next) e.owner = null;
+    this.head = this.tail = this.inRing = this.lastPid = 0;
+    this.first = this.last = null;
+    this.used = 0;
+  }
+
+  private skipHoles(): void {
+    while (this.head < this.tail && this.objs[this.head & this.mask] === undefined) this.head++;
+  }
+
+  /** The ring is full: squeeze out its holes if they are many, else double it (positions stay). */
+  private makeRoom(): void {
+    const { pids, stamps, objs, families, mask } = this;
+    const span = this.tail - this.head;
+    if (span - this.inRing > span >> 1) {
+      let out = this.head;
+      for (let p = this.head; p < this.tail; p++) {
+        const i = p & mask;
+        const obj = objs[i];
+        if (obj === undefined) continue;
+        const o = out++ & mask;
+        if (o === i) continue;
+        pids[o] = pids[i]!;
+        stamps[o] = stamps[i]!;
+        objs[o] = obj;
+        families[o] = families[i]!;
+        objs[i] = undefined;
+      }
+      this.tail = out;
+      return;
+    }
+    const size = (mask + 1) * 2;
+    const m = size - 1;
+    const nextPids = new Float64Array(size);
+    const nextStamps = new Float64Array(size);
+    const nextObjs = new Array<object | undefined>(size).fill(undefined);
+    const nextFamilies = new Uint8Array(size);
+    for (let p = this.head; p < this.tail; p++) {
+      const i = p & mask;
+      const o = p & m;
+      nextPids[o] = pids[i]!;
+      nextStamps[o] = stamps[i]!;
+      nextObjs[o] = objs[i];
+      nextFamilies[o] = families[i]!;
+    }
+    this.pids = nextPids;
+    this.stamps = nextStamps;
+    this.objs = nextObjs;
+    this.families = nextFamilies;
+    this.mask = size - 1;
   }
 }
 
 function bucketOf(pid: number, mask: number): number {
-  // Consecutive pids in consecutive buckets; higher bits folded in so that pids with a common
-  // stride (k * 2^16) do not all share one chain.
   const lo = pid >>> 0;
-  return (lo ^ (lo >>> 16) ^ Math.imul((pid / 4294967296) >>> 0, 0x9e3779b1)) & mask;
+  const h = lo ^ (lo >>> 16);
+  return (pid > 0xffffffff ? h ^ Math.imul(Math.floor(pid / 4294967296), 0x9e3779b1) : h) & mask;
 }
 
 export class ReceiverCache {
@@ -88,16 +204,19 @@ export class ReceiverCache {
   capacity: number;
   private readonly maxEntries: number;
   size = 0;
-  private buckets: (CacheEntry | null)[] = new Array<CacheEntry | null>(64).fill(null);
-  private mask = 63;
+  private stamp = 0;
   /** No live entry has a larger pid: a new pid above it needs no lookup. */
   private maxPid = 0;
-  private readonly stable = new LruList();
-  private readonly unstable = new LruList();
-  /** Non-BroObj entries registered in this serialization (dropped at its end). */
-  private transient: CacheEntry[] = [];
-  /** Evicted entries, reused by add(). */
-  private spare: CacheEntry[] = [];
+  private readonly stable = new CacheList(1);
+  private readonly unstable = new CacheList(0);
+  // pid -> used entry.
+  private buckets: (CacheEntry | null)[] = new Array<CacheEntry | null>(16).fill(null);
+  private mask = 15;
+  private indexed = 0;
+  /** Non-BroObj objects registered in this serialization, as (pid, registration stamp) pairs. */
+  private transient: number[] = [];
+  /** Recycled entry objects, chained through `next`. */
+  private spare: CacheEntry | null = null;
 
   constructor(capacity: number, maxEntries: number) {
     this.capacity = capacity;
@@ -107,76 +226,110 @@ export class ReceiverCache {
   // ---- the decoder's API -------------------------------------------------------------------
 
   /**
-   * Enter an object the sender sent in full under pid (not 0). A re-used pid replaces the old
-   * entry (the sender only does this after evicting it).
+   * Enter an object the sender sent in full under pid (not 0); returns a handle for settle(). A
+   * re-used pid replaces the old entry (the sender only does this after evicting it).
    */
-  add(pid: number, obj: object, family: number, stype: number, newStrategy: boolean, offset: number): CacheEntry {
+  add(pid: number, obj: object, family: number, stype: number, newStrategy: boolean, offset: number): number {
     if (pid > this.maxPid) this.maxPid = pid;
-    else {
-      const old = this.find(pid, false);
-      if (old !== undefined) this.remove(old, false);
-    }
+    else this.drop(pid, -1);
     if (this.size >= this.maxEntries) {
       throw legacyError('cache_limit', `receiver cache would exceed ${this.maxEntries} entries registering object ${pid}`, {
         field: 'object.pid',
         offset,
       });
     }
-    if (this.size > this.mask) this.grow();
-    const e = this.spare.pop() ?? new CacheEntry();
-    e.pid = pid;
-    e.obj = obj;
-    e.memo = undefined;
-    e.family = family;
+    const stamp = ++this.stamp;
     const list = newStrategy && stableType(stype) ? this.stable : this.unstable;
-    e.list = list;
-    list.append(e);
-    const i = bucketOf(pid, this.mask);
-    e.chain = this.buckets[i]!;
-    this.buckets[i] = e;
     this.size++;
-    if ((stype & BRO_OBJ) === 0) this.transient.push(e);
-    return e;
+    if ((stype & BRO_OBJ) === 0) this.transient.push(pid, stamp);
+    if (pid > list.lastPid) return list.push(pid, obj, family, stamp) * 2 + list.bit;
+    const e = this.entry(pid, obj, family, stamp);
+    this.toUsed(list, e);
+    return -1;
   }
 
-  /** The entry of pid, or undefined. With `use`, marks it most recently used (a back-reference). */
-  find(pid: number, use = true): CacheEntry | undefined {
-    for (let e: CacheEntry | null = this.buckets[bucketOf(pid, this.mask)]!; e !== null; e = e.chain) {
-      if (e.pid !== pid) continue;
-      if (use) {
-        const list = e.list!;
-        if (list.tail !== e) {
-          list.unlink(e);
-          list.append(e);
-        }
+  /**
+   * Replace the placeholder an object was registered with (handle from add()). If the sender
+   * re-used the pid meanwhile, the newer entry stays.
+   */
+  settle(handle: number, pid: number, placeholder: object, obj: object): void {
+    if (handle >= 0) {
+      const list = (handle & 1) === 1 ? this.stable : this.unstable;
+      const pos = Math.floor(handle / 2);
+      const i = pos & list.mask;
+      if (pos >= list.head && pos < list.tail && list.objs[i] === placeholder && list.pids[i] === pid) {
+        list.objs[i] = obj;
+        return;
+      }
+    }
+    // Moved (used, or the ring was compacted): look it up without counting a use.
+    const e = this.indexed > 0 ? this.lookupIndex(pid) : null;
+    if (e !== null) {
+      if (e.obj === placeholder) e.obj = obj;
+      return;
+    }
+    this.settleInRing(this.stable, pid, placeholder, obj);
+    this.settleInRing(this.unstable, pid, placeholder, obj);
+  }
+
+  private settleInRing(list: CacheList, pid: number, placeholder: object, obj: object): void {
+    const pos = list.search(pid);
+    if (pos >= 0 && list.objs[pos & list.mask] === placeholder) list.objs[pos & list.mask] = obj;
+  }
+
+  /** The entry of pid as a back-reference names it (marked most recently used), or undefined. */
+  find(pid: number): CacheEntry | undefined {
+    const e = this.lookupIndex(pid);
+    if (e !== null) {
+      e.stamp = ++this.stamp;
+      const list = e.owner!;
+      if (list.last !== e) {
+        list.unlink(e);
+        list.append(e);
       }
       return e;
     }
-    return undefined;
+    return this.firstUse(this.stable, pid) ?? this.firstUse(this.unstable, pid);
+  }
+
+  /** A never-used entry is used: it moves from the ring to the used list. */
+  private firstUse(list: CacheList, pid: number): CacheEntry | undefined {
+    const pos = list.search(pid);
+    if (pos < 0) return undefined;
+    const i = pos & list.mask;
+    const e = this.entry(pid, list.objs[i]!, list.families[i]!, list.stamps[i]!);
+    list.vacate(pos);
+    e.stamp = ++this.stamp;
+    this.toUsed(list, e);
+    return e;
+  }
+
+  /** Whether pid is cached (no use counted). */
+  has(pid: number): boolean {
+    return this.lookupIndex(pid) !== null || this.stable.search(pid) >= 0 || this.unstable.search(pid) >= 0;
   }
 
   /** End of one top-level serialization: drop non-BroObj objects, then trim to capacity. */
   endSerialization(): void {
-    if (this.transient.length > 0) {
-      const transient = this.transient;
-      this.transient = [];
-      // Still the live entry for its pid (not replaced by a later registration of that pid).
-      for (const e of transient) if (e.list !== null) this.remove(e, true);
+    const transient = this.transient;
+    if (transient.length > 0) {
+      // Still the entry of that registration (not replaced by a later registration of the pid).
+      for (let k = 0; k < transient.length; k += 2) this.drop(transient[k]!, transient[k + 1]!);
+      transient.length = 0;
     }
-    const capacity = this.capacity;
-    const { stable, unstable } = this;
-    while (stable.size > capacity) this.remove(stable.head!, true);
-    while (unstable.size > capacity) this.remove(unstable.head!, true);
+    this.trim(this.stable);
+    this.trim(this.unstable);
   }
 
   clear(): void {
+    for (let e = this.stable.first; e !== null; e = e.next) e.chain = null;
+    for (let e = this.unstable.first; e !== null; e = e.next) e.chain = null;
+    this.stable.clear();
+    this.unstable.clear();
     this.buckets.fill(null);
-    for (const list of [this.stable, this.unstable]) {
-      for (let e = list.head; e !== null; e = e.next) e.list = null;
-      list.clear();
-    }
+    this.indexed = 0;
     this.size = 0;
-    this.transient = [];
+    this.transient.length = 0;
   }
 
   // ---- object-style API --------------------------------------------------------------------
@@ -184,21 +337,107 @@ export class ReceiverCache {
   /** Enter an object the sender sent in full. pid 0 means "not cached" and is ignored. */
   register(pid: number, obj: object, family: CachedFamily, stype: number, newStrategy: boolean, offset: number): ReceiverEntry | undefined {
     if (pid === 0) return undefined;
-    return view(this.add(pid, obj, FAMILY[family], stype, newStrategy, offset));
+    const handle = this.add(pid, obj, FAMILY[family], stype, newStrategy, offset);
+    const settle = (from: object, to: object): void => this.settle(handle, pid, from, to);
+    let current = obj;
+    return {
+      get obj(): object {
+        return current;
+      },
+      set obj(o: object) {
+        settle(current, o);
+        current = o;
+      },
+      family,
+    };
   }
 
   /** Resolve a back-reference; undefined if absent. Marks the entry most recently used. */
   lookup(pid: number): ReceiverEntry | undefined {
     const e = this.find(pid);
-    return e === undefined ? undefined : view(e);
+    if (e === undefined) return undefined;
+    return {
+      get obj(): object {
+        return e.obj;
+      },
+      set obj(o: object) {
+        e.obj = o;
+      },
+      family: FAMILY_NAMES[e.family]!,
+    };
   }
 
   // ---- internals ---------------------------------------------------------------------------
 
-  /** Only entries removed at the end of a serialization are recycled: nothing refers to them. */
-  private remove(e: CacheEntry, recycle: boolean): void {
-    e.list!.unlink(e);
-    e.list = null;
+  private lookupIndex(pid: number): CacheEntry | null {
+    let e: CacheEntry | null = this.buckets[bucketOf(pid, this.mask)]!;
+    while (e !== null && e.pid !== pid) e = e.chain;
+    return e;
+  }
+
+  /** Remove pid's entry, if it was registered at stamp `born` (any registration if -1). */
+  private drop(pid: number, born: number): void {
+    const e = this.lookupIndex(pid);
+    if (e !== null) {
+      if (born < 0 || e.born === born) this.removeUsed(e);
+      return;
+    }
+    if (!this.dropInRing(this.stable, pid, born)) this.dropInRing(this.unstable, pid, born);
+  }
+
+  private dropInRing(list: CacheList, pid: number, born: number): boolean {
+    const pos = list.search(pid);
+    if (pos < 0) return false;
+    if (born < 0 || list.stamps[pos & list.mask] === born) {
+      list.vacate(pos);
+      this.size--;
+    }
+    return true;
+  }
+
+  private trim(list: CacheList): void {
+    const capacity = this.capacity;
+    while (list.size > capacity) {
+      const used = list.first;
+      if (list.inRing > 0) {
+        const pos = list.front();
+        if (used === null || list.stamps[pos & list.mask]! < used.stamp) {
+          list.vacate(pos);
+          this.size--;
+          continue;
+        }
+      }
+      this.removeUsed(used!);
+    }
+  }
+
+  private entry(pid: number, obj: object, family: number, born: number): CacheEntry {
+    let e = this.spare;
+    if (e !== null) this.spare = e.next;
+    else e = new CacheEntry();
+    e.pid = pid;
+    e.obj = obj;
+    e.memo = undefined;
+    e.family = family;
+    e.born = born;
+    e.stamp = born;
+    return e;
+  }
+
+  /** Into the used list (and the index) of `list`, as its most recent entry. */
+  private toUsed(list: CacheList, e: CacheEntry): void {
+    e.owner = list;
+    list.append(e);
+    if (this.indexed > this.mask) this.grow();
+    const i = bucketOf(e.pid, this.mask);
+    e.chain = this.buckets[i]!;
+    this.buckets[i] = e;
+    this.indexed++;
+  }
+
+  private removeUsed(e: CacheEntry): void {
+    e.owner!.unlink(e);
+    e.owner = null;
     const i = bucketOf(e.pid, this.mask);
     let p: CacheEntry | null = this.buckets[i]!;
     if (p === e) this.buckets[i] = e.chain;
@@ -207,13 +446,14 @@ export class ReceiverCache {
       if (p !== null) p.chain = e.chain;
     }
     e.chain = null;
+    this.indexed--;
     this.size--;
-    if (recycle && this.spare.length < 4096) {
-      // Drop references so a recycled entry does not keep an object alive.
-      e.obj = EMPTY;
-      e.memo = undefined;
-      this.spare.push(e);
-    }
+    // Recycled; drop references so it does not keep an object alive. (The decoder holds an
+    // entry only while it resolves one back-reference, never across a removal.)
+    e.obj = EMPTY;
+    e.memo = undefined;
+    e.next = this.spare;
+    this.spare = e;
   }
 
   private grow(): void {
@@ -222,7 +462,7 @@ export class ReceiverCache {
     this.mask = this.buckets.length - 1;
     for (let e of old) {
       while (e !== null) {
-        const next = e.chain;
+        const next: CacheEntry | null = e.chain;
         const i = bucketOf(e.pid, this.mask);
         e.chain = this.buckets[i]!;
         this.buckets[i] = e;
@@ -230,16 +470,4 @@ export class ReceiverCache {
       }
     }
   }
-}
-
-function view(e: CacheEntry): ReceiverEntry {
-  return {
-    get obj(): object {
-      return e.obj;
-    },
-    set obj(o: object) {
-      e.obj = o;
-    },
-    family: FAMILY_NAMES[e.family]!,
-  };
 }

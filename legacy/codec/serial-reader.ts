@@ -218,9 +218,9 @@ export class SerialDecoder {
     }
   }
 
-  /** Enter the object whose header was just read in the cache (unless its pid is 0). */
-  register(obj: object, family: number): CacheEntry | undefined {
-    if (this.pid === 0) return undefined;
+  /** Enter the object whose header was just read in the cache (unless its pid is 0): a handle for settle(). */
+  register(obj: object, family: number): number {
+    if (this.pid === 0) return -1;
     this.marks++;
     return this.cache.add(this.pid, obj, family, this.stype, this.format.newCacheStrategy, this.headerAt);
   }
@@ -356,13 +356,13 @@ export class SerialDecoder {
       throw legacyError('unknown_serial_type', `serial type 0x${stype.toString(16)} is not a value`, { field, offset: this.headerAt });
     }
     this.enter(field);
-    const entry = this.register(PENDING, F_VAL);
+    const pid = this.pid;
+    const handle = this.register(PENDING, F_VAL);
     const at = this.headerAt;
     const loc = this.location(field);
     const v = valBody(this, stype, at, field);
     if (loc !== undefined) v.location = loc;
-    // (If a nested object re-used the pid, this entry is no longer in the cache: harmless.)
-    if (entry !== undefined) entry.obj = v;
+    if (pid !== 0) this.cache.settle(handle, pid, PENDING, v);
     this.depth--;
     return v;
   }

@@ -93,7 +93,7 @@ test('receiver cache: random traffic evicts exactly like the list model (both st
           const obj = { pid };
           const stype = STYPES[rnd(STYPES.length)]!;
           model.add(pid, obj, stype, newStrategy);
-          assert.is(cache.add(pid, obj, FAMILY.val, stype, newStrategy, 0).obj, obj);
+          cache.add(pid, obj, FAMILY.val, stype, newStrategy, 0);
         } else if (r < 9) {
           // A back-reference: to a recent object most of the time, to the hottest one often.
           const pid = r === 8 ? live[live.length - 1]! : live[rnd(live.length)]!;
@@ -110,27 +110,65 @@ test('receiver cache: random traffic evicts exactly like the list model (both st
       cache.endSerialization();
       assert.is(cache.size, model.size);
       if (message % 97 === 0) {
-        for (const pid of model.pids()) assert.is(cache.find(pid, false)?.pid, pid);
+        for (const pid of model.pids()) assert.ok(cache.has(pid), `pid ${pid} lost`);
       }
     }
     cache.clear();
     assert.is(cache.size, 0);
-    assert.is(cache.find(pidBase + 1, false), undefined);
+    assert.not.ok(cache.has(pidBase + 1));
   }
 });
 
 test('receiver cache: hot back-references among dropped objects keep one entry; evicted entries are recycled, not kept', () => {
   const cache = new ReceiverCache(3000, 100_000);
-  const hot = cache.add(1, {}, FAMILY.type, SerType.RECORD_TYPE, true, 0);
+  const type = {};
+  cache.add(1, type, FAMILY.type, SerType.RECORD_TYPE, true, 0);
   for (let i = 0; i < 20_000; i++) {
-    assert.is(cache.find(1), hot);
+    assert.is(cache.find(1)?.obj, type);
     cache.add(2 + i, {}, FAMILY.location, SerType.LOCATION, true, 0);
     cache.endSerialization();
   }
   assert.is(cache.size, 1);
   assert.is(cache.find(2), undefined);
-  const spare = (cache as unknown as { spare: { obj: object }[] }).spare;
-  assert.ok(spare.length <= 4096 && spare.every((e) => Object.keys(e.obj).length === 0), 'recycled entries hold no object');
+  // The ring of never-used entries did not grow with the dropped ones.
+  const lists = cache as unknown as { stable: { mask: number }; unstable: { mask: number } };
+  assert.ok(lists.stable.mask < 1024 && lists.unstable.mask < 1024, `rings of ${lists.stable.mask + 1} / ${lists.unstable.mask + 1}`);
+});
+
+test('receiver cache: a value registered with a placeholder is filled in wherever its entry went meanwhile', () => {
+  const cache = new ReceiverCache(3000, 100_000);
+  const pending = {};
+  const value = {};
+  // Still in the ring.
+  let h = cache.add(1, pending, FAMILY.val, SerType.VAL, false, 0);
+  cache.settle(h, 1, pending, value);
+  assert.is(cache.find(1)?.obj, value);
+  // Referenced (moved to the used entries) before it was filled in.
+  h = cache.add(2, pending, FAMILY.val, SerType.VAL, false, 0);
+  assert.is(cache.find(2)?.obj, pending);
+  cache.settle(h, 2, pending, value);
+  assert.is(cache.find(2)?.obj, value);
+  // Registered out of pid order.
+  h = cache.add(1, pending, FAMILY.val, SerType.VAL, false, 0);
+  cache.settle(h, 1, pending, value);
+  assert.is(cache.find(1)?.obj, value);
+  // Replaced by a newer registration of the same pid: the newer one stays.
+  const newer = {};
+  h = cache.add(5, pending, FAMILY.val, SerType.VAL, false, 0);
+  cache.add(5, newer, FAMILY.val, SerType.VAL, false, 0);
+  cache.settle(h, 5, pending, value);
+  assert.is(cache.find(5)?.obj, newer);
+  // The ring was compacted between registration and filling in (positions changed).
+  const big = new ReceiverCache(100_000, 100_000);
+  const handles: number[] = [];
+  for (let pid = 1; pid <= 64; pid++) handles.push(big.add(pid, pending, FAMILY.val, SerType.VAL, false, 0));
+  // Holes behind the oldest entry (pid 1), so the next registrations squeeze them out.
+  for (let pid = 2; pid <= 41; pid++) big.find(pid);
+  for (let pid = 65; pid <= 200; pid++) big.add(pid, {}, FAMILY.val, SerType.VAL, false, 0);
+  for (const pid of [1, ...Array.from({ length: 23 }, (_, k) => 42 + k)]) {
+    big.settle(handles[pid - 1]!, pid, pending, value);
+    assert.is(big.find(pid)?.obj, value, `pid ${pid}`);
+  }
 });
 
 test('receiver cache: the entry limit is a typed error; pid 0 is never found', () => {
