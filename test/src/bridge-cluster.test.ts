@@ -12,7 +12,7 @@ import { Endpoint } from '../../modern/endpoint/index.ts';
 import type { MessageOrigin } from '../../modern/hub.ts';
 import { freePort, startFramework, type Harness } from '../legacy/framework-helpers.ts';
 import { show } from '../legacy/helpers.ts';
-import { startBridge, until } from './bridge-helpers.ts';
+import { legacyHandshakeDone, startBridge, until } from './bridge-helpers.ts';
 
 interface Node {
   ep: Endpoint;
@@ -91,6 +91,7 @@ test('manager sees hello/node_up for two legacy workers and a modern one; node_d
   assert.equal(legacyRecs.map((p) => `${p.name} ${p.endpointId}`).sort(), [`worker-1 ${idOf('worker-1')}`, `worker-2 ${idOf('worker-2')}`]);
 
   // A legacy worker's event reaches the manager from the worker's own endpoint.
+  await legacyHandshakeDone(w1, 'worker-1');
   w1.fw.send_event('worker_report', [countVal(1), stringVal('w1')]);
   await until(() => manager.messages.some((m) => m.event.name === 'worker_report'), 'worker_report at the manager');
   const report = manager.messages.find((m) => m.event.name === 'worker_report')!;

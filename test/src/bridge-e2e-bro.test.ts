@@ -18,7 +18,7 @@ import { toHex } from '../../src/core/json.ts';
 import { startFramework, type Harness } from '../legacy/framework-helpers.ts';
 import { show } from '../legacy/helpers.ts';
 import { FX_TYPES, canon, fxContext, legacyEvents } from './translate-helpers.ts';
-import { brokerPeer, startBridge, until, wsPeer, type Received } from './bridge-helpers.ts';
+import { brokerPeer, legacyHandshakeDone, startBridge, until, wsPeer, type Received } from './bridge-helpers.ts';
 
 const FX: SerialEvent[] = legacyEvents('bro-bro-types').filter((e) => e.dir === 'c2s').map((e) => e.event);
 const FX_NAMES = FX.map((e) => e.name);
@@ -95,6 +95,7 @@ test('a Bro 2.5 peer: every value type to Broker (native and WebSocket) and back
     if (topic.startsWith('zeek/legacy/')) zeek.ep.publish('zeek/to-legacy/', value);
   };
   zeek.ep.on('data', echo);
+  await legacyHandshakeDone(bro, 'the Bro peer');
   for (const ev of FX) bro.fw.send_event(ev.name, ev.args, { time: ev.time });
   await until(() => zeek.got.length === FX.length && ws.got.length === FX.length, 'every FX event at both Broker peers');
   checkBrokerSide(zeek.got, 'native');
@@ -144,6 +145,7 @@ test('a Bro 2.5 peer: every value type to Broker (native and WebSocket) and back
   await until(() => t.status(key) === 'peered', 'PEERED again');
   assert.equal(t.trail(key), ['connecting', 'connected', 'peered', 'reconnecting', 'connected', 'peered']);
   assert.equal(t.events('legacy').slice(5), ['endpoint_discovered', 'peer_added']);
+  await legacyHandshakeDone(bro, 'the restarted Bro peer');
   bro.fw.send_event('FX::fx_count', FX[2]!.args, { time: FX[2]!.time });
   await until(() => bro.of('remote_event').length === 1, 'events flow again');
 
@@ -175,6 +177,7 @@ test('outbound WebSocket to a Zeek 8 `Cluster::listen_websocket`: legacy events 
   });
   await until(() => t.status('websocket-out:0') === 'peered' && t.status('legacy:10000') === 'peered', 'both sides up');
   assert.ok(t.bridge.listening().every((l) => l.kind === 'legacy' || l.kind === 'status'), 'no Broker / WebSocket listener');
+  await legacyHandshakeDone(bro, 'the Bro peer');
   const fxTime = FX[7]!;
   bro.fw.send_event(fxTime.name, fxTime.args, { time: fxTime.time });
   await until(() => seen.length === 1, 'the event at the Zeek side');

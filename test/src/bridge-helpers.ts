@@ -9,9 +9,19 @@ import { WebSocketClient } from '../../modern/websocket/index.ts';
 import type { Data } from '../../modern/data/index.ts';
 import { parseZeekMessage, type ZeekEvent } from '../../modern/data/index.ts';
 import { PeerStatus, peerStatusName } from '../../modern/constants.ts';
-import { until } from '../legacy/framework-helpers.ts';
+import { until, type Harness } from '../legacy/framework-helpers.ts';
 
 export { until };
+
+/**
+ * Resolves once a legacy framework's own side of the handshake with the bridge is done (its
+ * `n`th remote_connection_handshake_done). Only then does it know what the bridge requested, so
+ * only then does its send_event reach the bridge: the bridge's PEERED does not imply it, as each
+ * side finishes on the other's PHASE_DONE.
+ */
+export function legacyHandshakeDone(h: Harness, what: string, n = 1): Promise<void> {
+  return until(() => h.of('remote_connection_handshake_done').length >= n, `${what}: its side of the handshake`);
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

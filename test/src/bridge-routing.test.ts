@@ -11,7 +11,7 @@ import { count, makeEvent } from '../../modern/data/index.ts';
 import { Endpoint } from '../../modern/endpoint/index.ts';
 import { freePort, startFramework, type Harness } from '../legacy/framework-helpers.ts';
 import { show } from '../legacy/helpers.ts';
-import { brokerPeer, startBridge, testConfig, until } from './bridge-helpers.ts';
+import { brokerPeer, legacyHandshakeDone, PEERED, startBridge, testConfig, until } from './bridge-helpers.ts';
 
 /** A Bro 2.5 peer dialling the bridge with a class (its node name at the bridge), asking for X. */
 function bro(cls: string, port: number): Promise<Harness> {
@@ -29,12 +29,19 @@ for (const forward of [false, true]) {
     });
     assert.equal(t.bridge.translator.router.subscriptions(), ['zeek/shared/'], 'the bridge subscribes to the topic it publishes X on');
     const zeek = await brokerPeer(t.port.broker, ['zeek/shared/']);
+    // The peering is done on zeek's side first; the bridge routes to it once its side is PEERED.
+    await until(() => t.status(`broker:${zeek.ep.nodeId}`) === PEERED, 'the Broker peer PEERED at the bridge');
     const a = await bro('a', t.port.legacy);
     const b = await bro('b', t.port.legacy);
     await until(() => t.bridge.legacy.list().filter((p) => p.running && p.requested.has('X')).length === 2, 'a and b running, asking for X');
+    await legacyHandshakeDone(a, 'a');
+    await legacyHandshakeDone(b, 'b');
 
     a.fw.send_event('X', [countVal(1)]);
     await until(() => zeek.got.length === 1, 'X at Broker');
+    // The forward to b travels on another connection than the publication to Broker: wait for it.
+    if (forward) await until(() => b.of('remote_event').length === 1, 'X forwarded to b');
+    // A window for what must NOT happen (a copy back to a, a second publication).
     await settle();
     assert.is(zeek.got.length, 1, 'published once');
     assert.equal(zeek.got.map((g) => g.topic), ['zeek/shared/']);

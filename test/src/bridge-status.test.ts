@@ -12,7 +12,7 @@ import { listenerLines } from '../../src/cli/run.ts';
 import { formatStatus } from '../../src/cli/status.ts';
 import type { DropRecord } from '../../src/translate/drops.ts';
 import { startFramework } from '../legacy/framework-helpers.ts';
-import { brokerPeer, startBridge, until } from './bridge-helpers.ts';
+import { brokerPeer, legacyHandshakeDone, startBridge, until } from './bridge-helpers.ts';
 
 test('/status and /metrics of a bridge with a Bro peer and a Broker peer; drops counted; JSON logs', async () => {
   const bro = await startFramework({ local_events: ['ping'], nodes: { bridge: { host: '127.0.0.1', events: '/^ping$/' } } });
@@ -27,6 +27,7 @@ test('/status and /metrics of a bridge with a Bro peer and a Broker peer; drops 
   const zeek = await brokerPeer(t.port.broker, ['zeek/legacy/']);
   await until(() => t.status('legacy:10000') === 'peered' && t.status(`broker:${zeek.ep.nodeId}`) === 'peered', 'both peers');
   await until(() => t.bridge.legacy.get(10000)?.requested.has('ping') === true, 'ping requested by the Bro peer');
+  await legacyHandshakeDone(bro, 'the Bro peer');
 
   // Traffic both ways, and a Broker event whose argument does not fit the declared signature.
   bro.fw.send_event('pong', [timeVal(1), timeVal(2), countVal(1)]);
