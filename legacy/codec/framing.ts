@@ -34,6 +34,10 @@ export class ChunkReader {
   offset = 0;
   /** Bytes on the wire (prefixes included) of the chunk last returned. */
   wireLength = 0;
+  /** The chunk nextSpan() found: span[spanStart, spanEnd). */
+  span: Uint8Array = EMPTY;
+  spanStart = 0;
+  spanEnd = 0;
 
   constructor(private readonly limits: ChunkReaderLimits) {}
 
@@ -80,7 +84,7 @@ export class ChunkReader {
   }
 
   /** Out of complete chunks: keep no reference to the caller's bytes and no empty buffer. */
-  private settle(): undefined {
+  private settle(): false {
     const live = this.end - this.start;
     if (live === 0) {
       this.base += this.end;
@@ -96,11 +100,19 @@ export class ChunkReader {
       this.start = 0;
       this.end = live;
     }
-    return undefined;
+    return false;
   }
 
   /** The next complete logical chunk as a view (valid until the next push), or undefined. */
   next(): Uint8Array | undefined {
+    return this.nextSpan() ? this.span.subarray(this.spanStart, this.spanEnd) : undefined;
+  }
+
+  /**
+   * Like next(), without creating a view: true if a chunk is complete, which is then
+   * span[spanStart, spanEnd) (valid until the next push).
+   */
+  nextSpan(): boolean {
     for (;;) {
       const avail = this.end - this.start;
       if (avail < 4) return this.settle();
@@ -118,21 +130,25 @@ export class ChunkReader {
         });
       }
       if (avail < 4 + len) return this.settle();
-      const payload = b.subarray(s + 4, s + 4 + len);
       this.start = s + 4 + len;
       if (!partial && this.assembly === undefined) {
         this.offset = at + 4;
         this.wireLength = 4 + len;
-        return payload;
+        this.span = b;
+        this.spanStart = s + 4;
+        this.spanEnd = s + 4 + len;
+        return true;
       }
-      this.append(payload, at);
+      this.append(b.subarray(s + 4, s + 4 + len), at);
       if (partial) continue;
-      const whole = this.assembly!.subarray(0, this.assembled);
+      this.span = this.assembly!;
+      this.spanStart = 0;
+      this.spanEnd = this.assembled;
       this.offset = this.assemblyOffset;
       this.wireLength = this.assemblyWire;
       this.assembly = undefined;
       this.assembled = 0;
-      return whole;
+      return true;
     }
   }
 

@@ -90,9 +90,12 @@ export class SerialDecoder {
     this.typeByName = options.typeByName;
   }
 
-  /** Decode one complete SERIAL argument. `base` is its offset in the stream, for errors. */
-  decode(payload: Uint8Array, base = 0): SerialBody {
-    const r = new ByteReader(payload, base);
+  /**
+   * Decode one complete SERIAL argument, payload[start, end). `base` is the stream offset of
+   * payload[start], for errors.
+   */
+  decode(payload: Uint8Array, base = 0, start = 0, end = payload.length): SerialBody {
+    const r = new ByteReader(payload, base - start, start, end);
     this.r = r;
     this.depth = 0;
     try {

@@ -136,27 +136,34 @@ export class LegacyStreamDecoder {
   }
 
   private step(): LegacyMessage | undefined {
+    const chunks = this.chunks;
     for (;;) {
-      let chunk = this.chunks.next();
-      if (chunk === undefined) return undefined;
-      const at = this.chunks.offset;
-      const raw = chunk.length;
+      if (!chunks.nextSpan()) return undefined;
+      // The chunk is chunks.span[start, end); a view of it is made only where one is needed
+      // (inflating, the beforeSerial hook, messages other than SERIAL).
+      let bytes = chunks.span;
+      let start = chunks.spanStart;
+      let end = chunks.spanEnd;
+      const at = chunks.offset;
+      const raw = end - start;
       let inflated = false;
       if (this.inflater !== undefined) {
         // Trailer 0 means "sent raw": the payload is then exactly 4 bytes longer than the chunk.
-        inflated = chunk[raw - 4] !== 0 || chunk[raw - 3] !== 0 || chunk[raw - 2] !== 0 || chunk[raw - 1] !== 0;
-        chunk = this.inflater.decode(chunk, at);
+        inflated = bytes[end - 4] !== 0 || bytes[end - 3] !== 0 || bytes[end - 2] !== 0 || bytes[end - 1] !== 0;
+        bytes = this.inflater.decode(bytes.subarray(start, end), at);
+        start = 0;
+        end = bytes.length;
       }
       if (this.pending === undefined) {
-        if (chunk.length !== HEADER_SIZE) {
+        if (end - start !== HEADER_SIZE) {
           this.skippable = this.skipBad;
           this.skippedType = undefined;
-          throw legacyError('unexpected_argument_chunk', `a ${chunk.length}-byte chunk where an 8-byte message header was due`, {
+          throw legacyError('unexpected_argument_chunk', `a ${end - start}-byte chunk where an 8-byte message header was due`, {
             field: 'header',
             offset: at - 4,
           });
         }
-        const code = chunk[0]!;
+        const code = bytes[start]!;
         const entry = MESSAGES.get(code);
         if (entry === undefined) {
           throw legacyError('unknown_message_type', `message type 0x${code.toString(16).padStart(2, '0')} is not exchanged between peers`, {
@@ -164,7 +171,7 @@ export class LegacyStreamDecoder {
             offset: at,
           });
         }
-        const pad = (chunk[1]! << 16) | (chunk[2]! << 8) | chunk[3]!;
+        const pad = (bytes[start + 1]! << 16) | (bytes[start + 2]! << 8) | bytes[start + 3]!;
         this.info.offset = at - 4;
         this.info.argChunkLength = 0;
         this.info.argLength = 0;
@@ -177,20 +184,23 @@ export class LegacyStreamDecoder {
         }
         const msg = headerOnly(name);
         if (pad !== 0) msg.headerPad = pad;
-        this.info.end = this.chunks.position;
+        this.info.end = chunks.position;
         if (name === 'COMPRESS') this.inflater = new ChunkInflater(this.limits.maxDecompressedSize);
         return msg;
       }
       const name = this.pending;
       this.info.argChunkLength = raw;
-      this.info.argLength = chunk.length;
+      this.info.argLength = end - start;
       this.info.argInflated = inflated;
-      if (name === 'SERIAL' && this.beforeSerial !== undefined) this.beforeSerial(chunk);
-      this.info.end = this.chunks.position;
+      const serial = name === 'SERIAL';
+      if (serial && this.beforeSerial !== undefined) this.beforeSerial(bytes.subarray(start, end));
+      this.info.end = chunks.position;
       this.pending = undefined;
       this.skippable = this.skipBad;
       this.skippedType = name;
-      const msg = argsOf(name, chunk, at, this.serial);
+      const msg: LegacyMessage = serial
+        ? { type: 'SERIAL', body: this.serial.decode(bytes, at, start, end) }
+        : argsOf(name, bytes.subarray(start, end), at, this.serial);
       this.skippable = false;
       if (this.pendingPad !== 0) msg.headerPad = this.pendingPad;
       return msg;
