@@ -1,13 +1,14 @@
 import { ByteReader } from '../../src/core/bytes.ts';
-import { BRO_CACHE_SIZE, STABLE_BIT, TYPE_TAGS } from './constants.ts';
+import { BRO_CACHE_SIZE, STABLE_BIT } from './constants.ts';
 import { legacyError } from './errors.ts';
 import type { Attributes, BroType, BroVal, FullType, SerialBody, SourceLocation } from './model.ts';
+import { EventNames, readEvent } from './event-reader.ts';
 import { readAttributes, readId, readLocation, readStateAccess } from './object-reader.ts';
 import { resolveLimits, type LegacyLimits } from './options.ts';
 import { FAMILY, ReceiverCache, type CacheEntry, type CachedFamily } from './receiver-cache.ts';
 import { decodeName } from './strings.ts';
 import { readValBody, type KindInfo } from './value-reader.ts';
-import { readTypeBody, typeShell } from './type-reader.ts';
+import { typeRef } from './type-lookup.ts';
 import { UncachedTypes } from './type-intern.ts';
 
 /** How the peer's serializer writes cache ids; switched by the connection's state machine. */
@@ -34,13 +35,10 @@ export interface SerialDecoderOptions {
 // every access to an import is a getter call (measurably slow on the decode path).
 const NOT_STABLE = ~STABLE_BIT;
 const nameText = decodeName;
-const shellOf = typeShell;
-const typeBody = readTypeBody;
 const valBody = readValBody;
 const locationBody = readLocation;
 const attributesBody = readAttributes;
-const TAGS = TYPE_TAGS;
-const F_TYPE = FAMILY.type;
+const eventBody = readEvent;
 const F_VAL = FAMILY.val;
 const FAMILY_NAMES = Object.keys(FAMILY) as CachedFamily[];
 
@@ -60,15 +58,14 @@ export class SerialDecoder {
   readonly limits: LegacyLimits;
   /** The reader of the payload being decoded (valid during decode()). */
   r: ByteReader = NO_INPUT;
-  private depth = 0;
+  // Decoding state shared with the type and value readers (type-lookup.ts, value-reader.ts).
+  depth = 0;
   /** Deepest nesting reached (for the depth of interned type subtrees). */
-  private deepest = 0;
+  deepest = 0;
   /** Counts cache registrations and back-references: a subtree that did neither is context-free. */
-  private marks = 0;
-  private readonly uncached = new UncachedTypes();
-  /** The last event name decoded, with its bytes: events of one kind repeat their name. */
-  private eventName = '';
-  private eventNameBytes = new Uint8Array(0);
+  marks = 0;
+  readonly uncached = new UncachedTypes();
+  private readonly eventNames = new EventNames();
   // Last object header read (kept in fields to avoid allocating per object).
   full = false;
   pid = 0;
@@ -77,11 +74,9 @@ export class SerialDecoder {
   // What valueType() knew about the value kind of the type it returned, and where to keep the
   // kind once the value reader derived it (so a repeated type is classified once).
   kindInfo: KindInfo | undefined = undefined;
-  private kindEntry: { memo: unknown } | undefined = undefined;
+  kindEntry: { memo: unknown } | undefined = undefined;
   /** The type type() returned last is a shared object (a back-reference or an interned type). */
   sharedType = false;
-  /** Frozen one-member type lists, per shared member type (see singleList). */
-  private readonly singles = new WeakMap<BroType, BroType[]>();
 
   constructor(options: SerialDecoderOptions = {}) {
     this.format = { pid64: false, newCacheStrategy: false, ...options.format };
@@ -101,12 +96,12 @@ export class SerialDecoder {
     try {
       const kind = r.u8('serial.kind');
       let body: SerialBody;
-      if (kind === 0x65) body = this.readEvent();
+      if (kind === 0x65) body = eventBody(this, this.eventNames);
       else if (kind === 0x69) {
-        this.uncached.begin('\0id');
+        this.beginSequence('\0id');
         body = { kind: 'id', id: readId(this) };
       } else if (kind === 0x73) {
-        this.uncached.begin('\0state');
+        this.beginSequence('\0state');
         body = { kind: 'state', access: readStateAccess(this) };
       } else {
         const shown = kind >= 0x20 && kind < 0x7f ? `'${String.fromCharCode(kind)}'` : `0x${kind.toString(16)}`;
@@ -126,6 +121,11 @@ export class SerialDecoder {
       this.r = NO_INPUT;
       this.cache.endSerialization();
     }
+  }
+
+  /** A serialization of this kind starts (event name, or id / state): see UncachedTypes.begin. */
+  beginSequence(key: string): void {
+    this.uncached.begin(key);
   }
 
   /** New connection: forget everything the peer sent. */
@@ -201,7 +201,7 @@ export class SerialDecoder {
     return this.backrefEntry(family, field).obj;
   }
 
-  private backrefEntry(family: number, field: string): CacheEntry {
+  backrefEntry(family: number, field: string): CacheEntry {
     this.marks++;
     const e = this.cache.find(this.pid);
     if (e === undefined) throw legacyError('cache_miss', `unknown object ${this.pid} referenced`, { field, offset: this.headerAt });
@@ -237,110 +237,11 @@ export class SerialDecoder {
 
   /** A type with its leading full-type flag (0 = type by name). */
   type(field: string): BroType {
-    const r = this.r;
-    this.sharedType = false;
-    if (r.offset >= r.end) r.need(1, field);
-    if (r.bytes[r.offset++] !== 1) return { kind: 'byname', name: this.string(field) };
-    this.header(field);
-    if (!this.full) {
-      const t = this.backref(F_TYPE, field) as FullType;
-      this.sharedType = true;
-      return t;
-    }
-    if (this.pid === 0) return this.uncachedType(field, undefined);
-    const t = this.parseType(field);
-    this.sharedType = false;
-    return t;
-  }
-
-  /**
-   * The member list of a type list whose one member is the shared type `t`: one frozen array per
-   * member type. A cached stream keeps every type list it receives (a set sends a new one with
-   * each element) for thousands of events, long enough to be promoted out of the young
-   * generation, so one object less per list is measurable.
-   */
-  singleList(t: BroType): BroType[] {
-    let list = this.singles.get(t);
-    if (list === undefined) {
-      list = Object.freeze([t]) as BroType[];
-      this.singles.set(t, list);
-    }
-    return list;
-  }
-
-  /** type(), for a value's own type: also sets kindInfo (see the fields). */
-  valueType(field: string): BroType {
-    this.kindInfo = undefined;
-    this.kindEntry = undefined;
-    const r = this.r;
-    if (r.offset >= r.end) r.need(1, field);
-    if (r.bytes[r.offset++] !== 1) return { kind: 'byname', name: this.string(field) };
-    this.header(field);
-    if (!this.full) {
-      const e = this.backrefEntry(F_TYPE, field);
-      this.kindInfo = e.memo as KindInfo | undefined;
-      this.kindEntry = e;
-      return e.obj as FullType;
-    }
-    if (this.pid === 0) return this.uncachedType(field, this);
-    return this.parseType(field);
-  }
-
-  /** The value reader derived `info` from the type valueType() returned: keep it with the type. */
-  keepKind(info: KindInfo): void {
-    if (this.kindEntry !== undefined) this.kindEntry.memo = info;
-  }
-
-  /** A pid-0 type: shared if an identical one was decoded before (see type-intern.ts). */
-  private uncachedType(field: string, forValue: SerialDecoder | undefined): FullType {
-    const r = this.r;
-    const stype = this.stype;
-    const start = r.offset;
-    const basic = this.uncached.basicAt(stype, r.bytes, start, r.end);
-    if (basic !== undefined) {
-      r.offset = start + 9;
-      this.sharedType = true;
-      if (forValue !== undefined) {
-        this.kindInfo = basic.memo as KindInfo | undefined;
-        this.kindEntry = basic;
-      }
-      return basic.type;
-    }
-    const seen = this.uncached.find(stype, r.bytes, start, r.end, this.limits.maxNestingDepth - this.depth - 1);
-    if (seen !== undefined) {
-      r.offset = start + seen.bytes.length;
-      this.sharedType = true;
-      if (forValue !== undefined) {
-        this.kindInfo = seen.memo as KindInfo | undefined;
-        this.kindEntry = seen;
-      }
-      return seen.type;
-    }
-    const marks = this.marks;
-    const depth = this.depth;
-    this.deepest = depth;
-    const t = this.parseType(field);
-    if (this.marks === marks) this.uncached.remember(stype, r.bytes, start, r.offset, t, this.deepest - depth);
-    this.sharedType = false;
-    return t;
-  }
-
-  private parseType(field: string): FullType {
-    this.enter(field);
-    const t = shellOf(this.stype);
-    if (t === undefined) {
-      throw legacyError('unknown_serial_type', `serial type 0x${this.stype.toString(16)} is not a type`, { field, offset: this.headerAt });
-    }
-    this.register(t, F_TYPE);
-    const loc = this.location(field);
-    if (loc !== undefined) t.location = loc;
-    typeBody(this, t, field);
-    this.leave();
-    return t;
+    return typeRef(this, field);
   }
 
   optionalType(field: string): BroType | null {
-    return this.bool(field) ? this.type(field) : null;
+    return this.bool(field) ? typeRef(this, field) : null;
   }
 
   attributes(field: string): Attributes {
@@ -352,6 +253,37 @@ export class SerialDecoder {
   }
 
   val(field: string): BroVal {
+    // The common case read in one go: a value sent in full, its header and location flag at
+    // hand, no location (what Bro and Broccoli send). Anything else takes valGeneral().
+    const r = this.r;
+    const b = r.bytes;
+    const o = r.offset;
+    const wide = this.format.pid64;
+    const n = wide ? 12 : 8;
+    if (r.end - o < n || b[o] !== 1 || b[o + n - 3] !== 0x88 || b[o + n - 1] !== 0) return this.valGeneral(field);
+    let pid = ((b[o + n - 7]! << 24) | (b[o + n - 6]! << 16) | (b[o + n - 5]! << 8) | b[o + n - 4]!) >>> 0;
+    if (wide) {
+      const hi = ((b[o + 1]! << 24) | (b[o + 2]! << 16) | (b[o + 3]! << 8) | b[o + 4]!) >>> 0;
+      if (hi >= 0x200000) return this.valGeneral(field);
+      pid += hi * 4294967296;
+    }
+    const stype = 0x8800 | b[o + n - 2]!;
+    const at = r.base + o;
+    r.offset = o + n - 1;
+    this.enter(field);
+    r.offset = o + n;
+    let handle = -1;
+    if (pid !== 0) {
+      this.marks++;
+      handle = this.cache.add(pid, PENDING, F_VAL, stype, this.format.newCacheStrategy, at);
+    }
+    const v = valBody(this, stype, at, field);
+    if (pid !== 0) this.cache.settle(handle, pid, PENDING, v);
+    this.depth--;
+    return v;
+  }
+
+  private valGeneral(field: string): BroVal {
     this.header(field);
     if (!this.full) return this.backref(F_VAL, field) as BroVal;
     const stype = this.stype;
@@ -374,51 +306,5 @@ export class SerialDecoder {
     const r = this.r;
     if (r.offset >= r.end) r.need(1, field);
     return r.bytes[r.offset++] === 1 ? this.val(field) : null;
-  }
-
-  // ---- events -----------------------------------------------------------------------------
-
-  private readEvent(): SerialBody {
-    const r = this.r;
-    const name = this.readEventName();
-    this.uncached.begin(name);
-    const time = r.f64('event.time');
-    const at = r.position;
-    const n = r.i32('event.nargs');
-    if (n < 0) throw legacyError('malformed_message', `negative argument count ${n}`, { field: 'event.nargs', offset: at });
-    // Exactly sized when the count is plausible (each argument takes at least a byte).
-    const args: BroVal[] = n <= r.end - r.offset ? new Array<BroVal>(n) : [];
-    for (let i = 0; i < n; i++) args[i] = this.val('event.args');
-    return { kind: 'event', name, time, args };
-  }
-
-  /** The event name; the previous event's string again when the bytes are the same. */
-  private readEventName(): string {
-    const r = this.r;
-    const field = 'event.name';
-    const n = r.u32(field);
-    r.need(n, field);
-    const b = r.bytes;
-    const start = r.offset;
-    r.offset += n;
-    const last = this.eventNameBytes;
-    if (last.length === n) {
-      let i = 0;
-      while (i < n && last[i] === b[start + i]) i++;
-      if (i === n) return this.eventName;
-    }
-    const name = nameText(b, start, start + n);
-    if (n <= 256) {
-      this.eventNameBytes = b.slice(start, start + n);
-      this.eventName = name;
-    }
-    return name;
-  }
-
-  /** Type tag name of a tag char, or a typed error. */
-  tagName(code: number, field: string): (typeof TYPE_TAGS)[number] {
-    const name = TAGS[code];
-    if (name === undefined) throw legacyError('unknown_type_tag', `type tag ${code}`, { field, offset: this.r.position - 1 });
-    return name;
   }
 }

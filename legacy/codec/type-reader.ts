@@ -1,4 +1,4 @@
-import { SerType } from './constants.ts';
+import { SerType, TYPE_TAGS } from './constants.ts';
 import { legacyError } from './errors.ts';
 import { readI64 } from './int64.ts';
 import type { BroType, EnumName, FullType, RecordField } from './model.ts';
@@ -17,6 +17,25 @@ const NONE: readonly never[] = Object.freeze([]);
 // every access to an import is a getter call (measurably slow on the decode path).
 const { BRO_TYPE, SUBNET_TYPE, TYPE_LIST, TABLE_TYPE, SET_TYPE, RECORD_TYPE, ENUM_TYPE, VECTOR_TYPE, FILE_TYPE, OPAQUE_TYPE, FUNC_TYPE } = SerType;
 const readInt64 = readI64;
+const TAGS = TYPE_TAGS;
+
+/** Frozen one-member type lists, per shared member type (see singleList). */
+const singles = new WeakMap<BroType, BroType[]>();
+
+/**
+ * The member list of a type list whose one member is the shared type `t` (a back-reference or
+ * an interned type): one frozen array per member type. A cached stream keeps every type list it
+ * receives (a set sends a new one with each element) for thousands of events, long enough to be
+ * promoted out of the young generation, so one object less per list is measurable.
+ */
+function singleList(t: BroType): BroType[] {
+  let list = singles.get(t);
+  if (list === undefined) {
+    list = Object.freeze([t]) as BroType[];
+    singles.set(t, list);
+  }
+  return list;
+}
 
 export function typeShell(stype: number): FullType | undefined {
   // Explicit literals (no spread): this runs for every type object received in full.
@@ -50,7 +69,9 @@ export function typeShell(stype: number): FullType | undefined {
 
 export function readTypeBody(d: SerialDecoder, t: FullType, field: string): void {
   const r = d.r;
-  t.tag = d.tagName(r.u8(field), field);
+  const tag = TAGS[r.u8(field)];
+  if (tag === undefined) throw legacyError('unknown_type_tag', `type tag ${r.bytes[r.offset - 1]!}`, { field, offset: r.position - 1 });
+  t.tag = tag;
   t.internal = r.u8(field);
   t.networkOrder = d.bool(field);
   t.baseType = d.bool(field);
@@ -65,7 +86,7 @@ export function readTypeBody(d: SerialDecoder, t: FullType, field: string): void
       if (n === 1) {
         // A set's index type: Bro sends a new one with every element (all kept in the cache).
         const only = d.type(field);
-        t.types = d.sharedType ? d.singleList(only) : [only];
+        t.types = d.sharedType ? singleList(only) : [only];
         return;
       }
       const types = sized<BroType>(n, r);

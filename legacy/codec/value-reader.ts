@@ -6,6 +6,7 @@ import type { BroType, BroVal, EnumType, FullType, Int64, ListVal, ReMatcher, Ta
 import type { ByteReader } from '../../src/core/bytes.ts';
 import type { SerialDecoder } from './serial-reader.ts';
 import { FAMILY } from './receiver-cache.ts';
+import { keepKind, valueTypeRef } from './type-lookup.ts';
 import { decodeText, decodeUtf8 } from './strings.ts';
 
 // Value bodies (section 8.8): the value's type, a payload chosen by the type's internal tag, then
@@ -25,6 +26,8 @@ const v6Text = formatV6;
 const PROTOS = PORT_PROTOS;
 const CANONICAL = CANONICAL_INTERNAL;
 const F_MATCHER = FAMILY.matcher;
+const valueType = valueTypeRef;
+const keepType = keepKind;
 
 /** The serial type each value kind is written with. */
 export const VAL_STYPE: Readonly<Record<ValKind, number>> = {
@@ -168,7 +171,7 @@ function kindOf(d: SerialDecoder, type: BroType, stype: number, at: number, fiel
   if (type.internal !== info.internal) {
     throw legacyError('bad_value', `type ${type.tag} with internal tag ${type.internal}`, { field, offset: at });
   }
-  d.keepKind(info);
+  keepType(d, info);
   return info;
 }
 
@@ -221,7 +224,7 @@ function readMatcher(d: SerialDecoder, field: string): ReMatcher {
 
 /** The value body after its header; sets `stype` on the value when it is not its kind's usual one. */
 export function readValBody(d: SerialDecoder, stype: number, at: number, field: string): BroVal {
-  const type = d.valueType(field);
+  const type = valueType(d, field);
   let info = d.kindInfo;
   if (info === undefined) info = kindOf(d, type, stype, at, field);
   else if (info.stype !== stype) checkStype(info, stype, at, field);
