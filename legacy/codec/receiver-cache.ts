@@ -27,6 +27,7 @@ export type CachedFamily = 'type' | 'val' | 'attrs' | 'id' | 'matcher' | 'state'
 /** Family codes, as the decoder passes them (numbers compare faster than strings). */
 export const FAMILY = { type: 0, val: 1, attrs: 2, id: 3, matcher: 4, state: 5, location: 6 } as const satisfies Record<CachedFamily, number>;
 const FAMILY_NAMES = Object.keys(FAMILY) as CachedFamily[];
+const VAL_FAMILY = FAMILY.val;
 
 /** An entry as seen through the object-style API (tests, tools). */
 export interface ReceiverEntry {
@@ -87,6 +88,36 @@ export class ReceiverCache {
     const e = this.entry(pid, obj, family, stamp);
     this.toUsed(list, e);
     return -1;
+  }
+
+  /**
+   * add() for a value (serial type 0x88xx), the object Bro registers most: values are never
+   * cache-stable (unstable list) and always BroObjs (never dropped at the end). Returns its ring
+   * position, or -1, for settleValue().
+   */
+  addValue(pid: number, obj: object, offset: number): number {
+    if (pid > this.maxPid) this.maxPid = pid;
+    else this.drop(pid, -1);
+    if (this.size >= this.maxEntries) {
+      throw legacyError('cache_limit', `receiver cache would exceed ${this.maxEntries} entries registering object ${pid}`, {
+        field: 'object.pid',
+        offset,
+      });
+    }
+    const stamp = ++this.stamp;
+    const list = this.unstable;
+    this.size++;
+    if (pid > list.lastPid) return list.push(pid, obj, VAL_FAMILY, stamp);
+    this.toUsed(list, this.entry(pid, obj, VAL_FAMILY, stamp));
+    return -1;
+  }
+
+  /** settle() for a position from addValue(). */
+  settleValue(pos: number, pid: number, placeholder: object, obj: object): void {
+    const list = this.unstable;
+    const i = pos & list.mask;
+    if (pos >= list.head && pos < list.tail && list.objs[i] === placeholder && list.pids[i] === pid) list.objs[i] = obj;
+    else this.settle(-1, pid, placeholder, obj);
   }
 
   /**

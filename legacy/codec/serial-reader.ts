@@ -272,13 +272,13 @@ export class SerialDecoder {
     r.offset = o + n - 1;
     this.enter(field);
     r.offset = o + n;
-    let handle = -1;
+    let pos = -1;
     if (pid !== 0) {
       this.marks++;
-      handle = this.cache.add(pid, PENDING, F_VAL, stype, this.format.newCacheStrategy, at);
+      pos = this.cache.addValue(pid, PENDING, at);
     }
     const v = valBody(this, stype, at, field);
-    if (pid !== 0) this.cache.settle(handle, pid, PENDING, v);
+    if (pid !== 0) this.cache.settleValue(pos, pid, PENDING, v);
     this.depth--;
     return v;
   }
