@@ -15,7 +15,9 @@ const B = '99999999-9999-5999-9999-999999999999';
 const P1 = '00000000-0000-5000-8000-000000000001';
 const P2 = '00000000-0000-5000-8000-000000000002';
 
-const data = (sender: string, topic: string, value: Data, receiver = NIL_ENDPOINT) => encodeEnvelope({ type: 'data', sender, receiver, ttl: 16, topic, value });
+/** The TTL peers write in these tests: not our default (16), so a relayed frame shows whether B kept or rewrote it. */
+const TTL_IN = 5;
+const data = (sender: string, topic: string, value: Data, receiver = NIL_ENDPOINT) => encodeEnvelope({ type: 'data', sender, receiver, ttl: TTL_IN, topic, value });
 
 /** Frames up to (excluding) the pong answering a marker ping, decoded. */
 async function until(s: FrameSocket, id: string, marker: string): Promise<Envelope[]> {
@@ -53,7 +55,7 @@ test('forwarding: relayed with the sender rewritten and TTL kept, never back to 
     const relayed = await atC('m1');
     assert.is(relayed.length, 1);
     const env = relayed[0]!;
-    assert.equal([env.type, env.sender, env.receiver, env.ttl, env.topic], ['data', B, NIL_ENDPOINT, 16, '/fwd/1']);
+    assert.equal([env.type, env.sender, env.receiver, env.ttl, env.topic], ['data', B, NIL_ENDPOINT, TTL_IN, '/fwd/1'], 'TTL as received, not rewritten to 16');
     assert.equal(local, [], 'forward() does not deliver locally');
 
     // Addressed to C: relayed to C whatever its filter; addressed to B: local only.
