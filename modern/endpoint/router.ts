@@ -2,7 +2,9 @@
 // goes to matching local members and to every peer whose filter matches; what a peer sends is
 // delivered to matching local members (decoded once, only if someone wants it) and, with
 // forward_messages, relayed to other matching peers with the sender rewritten — never back to the
-// previous hop. A message is encoded once and the same bytes are queued for every peer.
+// previous hop; a body nobody decoded locally is decoded once before it is relayed, so an invalid
+// message is dropped rather than passed on (spec §1.5). A message is encoded once and the same
+// bytes are queued for every peer.
 import { Buffer } from 'node:buffer';
 import { ByteWriter } from '../../src/core/bytes.ts';
 import { NONE, decodeDataAt, writeData, type Data, type DataLimits } from '../data/index.ts';
@@ -207,22 +209,35 @@ export class Router {
   received(from: Peering, view: EnvelopeView): void {
     const type = view.type;
     const topic = view.topic;
+    // Whether the body is known to be valid (or needs no check: ping/pong payloads are opaque).
+    let checked = type > MessageType.COMMAND;
     if (view.receiver !== Receiver.OTHER && type <= MessageType.COMMAND) {
       const members = this.routes.match(topic);
-      if (members.length > 0 && !this.deliverReceived(from, members, view)) return;
+      if (members.length > 0) {
+        if (!this.deliverReceived(from, members, view)) return;
+        checked = true;
+      }
       if (view.receiver === Receiver.SELF) return;
     }
     if (!this.cfg.forwardMessages) return;
+    // Relayed without local delivery, the body was not decoded yet: Broker drops an invalid
+    // message (spec §1.5) instead of passing it on, so it is decoded once before the first relay.
     const { bytes, start, end } = view;
     if (view.receiver === Receiver.OTHER) {
       const to = this.peerById(endpointIdAt(bytes, start + 16));
-      if (to && to !== from && !to.isSenderOf(bytes, start)) to.forward(bytes, start, end);
+      if (to && to !== from && !to.isSenderOf(bytes, start) && (checked || this.validBody(from, view))) to.forward(bytes, start, end);
       return;
     }
     const peers = this.peers;
     for (let i = 0; i < peers.length; i++) {
       const p = peers[i]!;
-      if (p !== from && p.matches(topic) && !p.isSenderOf(bytes, start)) p.forward(bytes, start, end);
+      if (p !== from && p.matches(topic) && !p.isSenderOf(bytes, start)) {
+        if (!checked) {
+          if (!this.validBody(from, view)) return;
+          checked = true;
+        }
+        p.forward(bytes, start, end);
+      }
     }
   }
 
@@ -252,6 +267,19 @@ export class Router {
         const receiver = view.receiver === Receiver.SELF ? this.cfg.nodeId : undefined;
         for (const m of members) if (m.open) deliverCommand(m, topic, command, origin, receiver);
       }
+      return true;
+    } catch (err) {
+      from.droppedIn++;
+      this.events.dropped(from, asBrokerError(err));
+      return false;
+    }
+  }
+
+  /** Decodes the body of a data/command message only to check it (a relay without local delivery); false when dropped. */
+  private validBody(from: Peering, view: EnvelopeView): boolean {
+    try {
+      if (view.type === MessageType.DATA) decodeDataAt(view.bytes, view.start + view.bodyOffset, view.end, -view.start, this.cfg.limits);
+      else decodeCommand(view.body(), this.cfg.limits, view.bodyOffset);
       return true;
     } catch (err) {
       from.droppedIn++;

@@ -85,6 +85,35 @@ test('forwarding: relayed with the sender rewritten and TTL kept, never back to 
   }
 });
 
+test('forwarding without a local subscriber: an invalid body is dropped, not relayed; no error to the sender', async () => {
+  const { b, a, c } = await setup(true);
+  const warnings: string[] = [];
+  b.on('warning', (w) => warnings.push(w.message));
+  const invalid = (frame: Uint8Array): Uint8Array => {
+    const bad = Uint8Array.from(frame);
+    bad[bad.length - 9] = 0x20; // the count's type tag (0x02, then 8 bytes) becomes an unknown tag
+    return bad;
+  };
+  try {
+    // Broadcast on a forwarded topic, and addressed to C: both dropped at B (spec §1.5).
+    a.write(invalid(data(P1, '/fwd/bad', count(7))));
+    a.write(invalid(data(P1, '/nobody', count(7), P2)));
+    a.write(data(P1, '/fwd/ok', count(8)));
+    const back = (await until(a, P1, 'm1-a')).filter((e) => e.type !== 'routing_update');
+    assert.equal(back, [], 'A gets no error and nothing else back; its connection stays up');
+    const atC = await until(c, P2, 'm1');
+    assert.equal(atC.map((e) => e.topic), ['/fwd/ok'], 'C receives only the valid message');
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[0]!, `dropped a message from ${P1}`);
+    assert.is(b.peeringStats().get(P1)!.dropped_in, 2);
+    assert.is(b.peeringStats().get(P2)!.dropped_in, 0);
+  } finally {
+    a.destroy();
+    c.destroy();
+    await b.shutdown();
+  }
+});
+
 test('forward_messages off (Zeek default): nothing is relayed, local delivery still works', async () => {
   const { b, a, c } = await setup(false);
   const local: string[] = [];
