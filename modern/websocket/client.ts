@@ -21,7 +21,7 @@ import { parseControlMessage, startsLikeDataMessage, subscriptionsToJson, type C
 import { resolveClientOptions, type ResolvedClientOptions, type WebSocketClientOptions } from './options.ts';
 import { clientTlsOptions } from './tls.ts';
 import { tickCorker } from './cork.ts';
-import { APPLICATION_NAME_HEADER, CloseCode, JSON_V1_PATH } from './wire.ts';
+import { APPLICATION_NAME_HEADER, CloseCode, DEFAULT_WEBSOCKET_PORT, JSON_V1_PATH } from './wire.ts';
 
 import type { WebSocketClientDeps, WebSocketClientEvents, WebSocketClientStats, WebSocketErrorEvent } from './client-events.ts';
 
@@ -43,8 +43,13 @@ interface Conn {
   failure: WebSocketErrorEvent | undefined;
 }
 
-function withDefaultPath(url: string): string {
+/** An explicit `:PORT` in the authority (URL() forgets one that equals the scheme's 80/443). */
+const EXPLICIT_PORT = /^wss?:\/\/(?:[^@/?#]*@)?(?:\[[^\]/?#]*\]|[^:/?#]*):\d/i;
+
+/** The URL dialled: Zeek 8's port 27759 unless one is given, `/v1/messages/json` unless a path is. */
+function normalizeClientUrl(url: string): string {
   const u = new URL(url);
+  if (u.port === '' && !EXPLICIT_PORT.test(url)) u.port = String(DEFAULT_WEBSOCKET_PORT);
   if (u.pathname === '' || u.pathname === '/') u.pathname = JSON_V1_PATH;
   return u.toString();
 }
@@ -71,7 +76,7 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
   constructor(options: WebSocketClientOptions, deps: WebSocketClientDeps = {}) {
     super();
     this.options = resolveClientOptions(options);
-    this.url = withDefaultPath(this.options.url);
+    this.url = normalizeClientUrl(this.options.url);
     this.clock = deps.clock ?? systemClock;
     this.backoff = this.options.reconnect === false ? undefined : new Backoff(this.options.reconnect, deps.random);
     this.topics = [...new Set(this.options.subscriptions)];

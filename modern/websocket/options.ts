@@ -110,7 +110,7 @@ export const WebSocketClientTLSSchema = z
 
 export const WebSocketClientOptionsSchema = z
   .object({
-    /** `ws://HOST:PORT` or `wss://HOST:PORT`; a URL without a path gets `/v1/messages/json`. */
+    /** `ws://HOST:PORT` or `wss://HOST:PORT`; without a port Zeek 8's 27759, without a path `/v1/messages/json`. */
     url: z.string().regex(/^wss?:\/\//i, 'expected a ws:// or wss:// URL'),
     subscriptions: z.array(z.string()).default([]),
     /** Sent as the `X-Application-Name` header (Zeek 8 validates it against [-/_.=:*@a-zA-Z0-9]+). */

@@ -359,6 +359,21 @@ test('server error replies reach the client as error events without ending the c
   );
 });
 
+test('the URL dialled: Zeek 8\'s port 27759 and /v1/messages/json unless the URL names them', () => {
+  const dialled = (url: string) => {
+    const c = new WebSocketClient({ url, reconnect: false });
+    return [c.url, c.network.address, c.network.bound_port];
+  };
+  assert.equal(dialled('ws://zeek.example'), ['ws://zeek.example:27759/v1/messages/json', 'zeek.example', 27759]);
+  assert.equal(dialled('wss://zeek.example/'), ['wss://zeek.example:27759/v1/messages/json', 'zeek.example', 27759]);
+  assert.equal(dialled('ws://[::1]'), ['ws://[::1]:27759/v1/messages/json', '::1', 27759]);
+  assert.equal(dialled('ws://user@192.0.2.60/custom'), ['ws://user@192.0.2.60:27759/custom', '192.0.2.60', 27759]);
+  assert.equal(dialled('ws://127.0.0.1:9000'), ['ws://127.0.0.1:9000/v1/messages/json', '127.0.0.1', 9000]);
+  // An explicit scheme port is kept even though URL() drops it from the text.
+  assert.equal(dialled('ws://127.0.0.1:80'), ['ws://127.0.0.1/v1/messages/json', '127.0.0.1', 80]);
+  assert.equal(dialled('wss://[::1]:443/v1/messages/json'), ['wss://[::1]/v1/messages/json', '::1', 443]);
+});
+
 test('invalid client options are refused up front', () => {
   assert.throws(() => new WebSocketClient({ url: 'http://x' }), /ws:\/\/ or wss:\/\//);
   assert.throws(() => new WebSocketClient({ url: 'ws://x', application_name: 'has space' }), /application_name/);
