@@ -87,6 +87,58 @@ test('an explicit --protocol wins over detection', async () => {
   assert.is(lines(io.out())[0]!['type'], 'http-request');
 });
 
+test('--protocol broker decodes a native Broker capture: handshake by spec name, Broker JSON values, Zeek events', async () => {
+  const capture = `${fixtureDir('broker')}native-alltypes.jsonl`;
+  const io = memoryIo();
+  assert.is(await decodeMain([capture, '--protocol', 'broker'], io), 0, io.err());
+  const out = lines(io.out());
+  assert.is(out.length, 47, 'one line per Broker frame, like the reference decoder');
+  assert.equal(out.slice(0, 6).map((l) => [l['dir'], l['type']]), [
+    ['c2s', 'hello'],
+    ['s2c', 'probe'],
+    ['s2c', 'version_select'],
+    ['s2c', 'originator_syn'],
+    ['c2s', 'responder_syn_ack'],
+    ['s2c', 'originator_ack'],
+  ]);
+  assert.equal(out[3]!['filter'], ['/bridge/test']);
+  assert.not.ok(out.some((l) => l['type'] === 'error'));
+  const byTopic = (topic: string) => out.find((l) => l['topic'] === topic)!;
+  assert.equal(byTopic('/bridge/test/value/count')['value'], { '@data-type': 'count', data: 42 });
+  assert.equal(byTopic('/bridge/test/value/port-unknown')['value'], { '@data-type': 'port', data: '0/?' });
+  assert.equal(byTopic('/bridge/test/value/timespan')['value'], { '@data-type': 'timespan', data: '1500ms' });
+  const ping = byTopic('/bridge/test/event/ping');
+  assert.equal([ping['zeek'], ping['event'], ping['args']], ['event', 'ping', [{ '@data-type': 'string', data: 'hi' }, { '@data-type': 'count', data: 42 }]]);
+  assert.equal(out.slice(-2).map((l) => [l['type'], l['bye_token']]), [
+    ['ping', true],
+    ['pong', true],
+  ]);
+  const detected = memoryIo();
+  assert.is(await decodeMain([capture], detected), 0);
+  assert.is(detected.out(), io.out(), 'the same lines as auto-detection picks for a ZEEK-magic capture');
+});
+
+test('--protocol overrides detection: a Broker capture read as legacy, a WebSocket one read as Broker', async () => {
+  const legacy = memoryIo();
+  assert.is(await decodeMain([`${fixtureDir('broker')}native-alltypes.jsonl`, '--protocol', 'legacy'], legacy), 0);
+  const asLegacy = lines(legacy.out());
+  assert.ok(asLegacy.length > 0);
+  assert.equal([...new Set(asLegacy.map((l) => `${l['type']}/${String(l['code'])}`))], ['error/unexpected_argument_chunk'], 'legacy framing errors, no Broker message');
+  const broker = memoryIo();
+  assert.is(await decodeMain([`${WS}.jsonl`, '--conn', '3', '--protocol', 'broker'], broker), 0);
+  // "GET " and "HTTP" read as Broker frame lengths (spec §1.7): 0x47455420 and 0x48545450 bytes.
+  assert.equal(
+    lines(broker.out()).map((l) => [l['dir'], l['type'], l['code'], l['action']]),
+    [
+      ['c2s', 'error', 'frame_too_large', 'close'],
+      ['s2c', 'error', 'frame_too_large', 'close'],
+    ],
+  );
+  assert.match(broker.out(), /frame of 1195725856 bytes/);
+  const strict = memoryIo();
+  assert.is(await decodeMain([`${WS}.jsonl`, '--conn', '3', '--protocol', 'broker', '--strict'], strict), 1, 'forced onto the wrong protocol, --strict fails');
+});
+
 test('connections no decoder recognises get one undecoded line (TLS is named)', () => {
   const capture = readTranscript(['{"capture":"x"}', '{"dir":"c2s","t":0,"conn":0,"hex":"160301002a"}', '{"dir":"c2s","t":1,"conn":1,"hex":"00ff"}'].join('\n'));
   const out: DecodedLine[] = [];
