@@ -25,8 +25,10 @@ export const EndpointOptionsSchema = z
     default_listen_retry: seconds.default(30),
     /** Relay messages between peers (Zeek default F: Broker's `disable-forwarding` is set). */
     forward_messages: z.boolean().default(false),
-    /** Messages held per peer while its connection is congested (Zeek: 8192). */
-    peer_buffer_size: z.number().int().min(1).default(8192),
+    /** Messages held per peer while its connection is congested (Zeek: 8192; the default is applied by resolveOptions). */
+    peer_buffer_size: z.number().int().min(1).optional(),
+    /** Older Zeek name of the same per-peer limit (`Broker::congestion_queue_size`); both given must agree. */
+    congestion_queue_size: z.number().int().min(1).optional(),
     /** Zeek's default; Broker's library default is `disconnect`. */
     peer_overflow_policy: z.enum(OVERFLOW_POLICIES).default('drop_oldest'),
     disable_ssl: z.boolean().default(false),
@@ -58,9 +60,15 @@ export interface EndpointOptions extends EndpointConfig {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-export interface ResolvedOptions extends Omit<z.output<typeof EndpointOptionsSchema>, 'node_id' | 'default_listen_address'> {
+/** Zeek's `Broker::peer_buffer_size`. */
+export const DEFAULT_PEER_BUFFER_SIZE = 8192;
+
+export interface ResolvedOptions
+  extends Omit<z.output<typeof EndpointOptionsSchema>, 'node_id' | 'default_listen_address' | 'peer_buffer_size' | 'congestion_queue_size'> {
   node_id: EndpointId;
   default_listen_address: string;
+  /** peer_buffer_size, or its older name congestion_queue_size, or the default. */
+  peer_buffer_size: number;
   /** Env override for every connect retry, seconds (undefined when unset). */
   connect_retry_override: number | undefined;
   listen_retry_override: number | undefined;
@@ -95,12 +103,20 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
     });
   }
   const env = envIn ?? process.env;
-  const o = r.data;
+  const { congestion_queue_size: congestion, ...o } = r.data;
+  if (congestion !== undefined && o.peer_buffer_size !== undefined && congestion !== o.peer_buffer_size) {
+    throw new BridgeError<EndpointConfigErrorCode>(
+      'invalid_options',
+      `endpoint options: congestion_queue_size (${congestion}) is the older name of peer_buffer_size (${o.peer_buffer_size}): give one, or the same value`,
+      { field: 'congestion_queue_size' },
+    );
+  }
   const connectOverride = envSeconds(env, 'DEFAULT_CONNECT_RETRY');
   const listenOverride = envSeconds(env, 'DEFAULT_LISTEN_RETRY');
   return {
     ...o,
     node_id: o.node_id?.toLowerCase() ?? randomEndpointId(),
+    peer_buffer_size: o.peer_buffer_size ?? congestion ?? DEFAULT_PEER_BUFFER_SIZE,
     default_listen_address: o.default_listen_address ?? zeekEnv(env, 'DEFAULT_LISTEN_ADDRESS') ?? '',
     default_connect_retry: connectOverride ?? o.default_connect_retry,
     default_listen_retry: listenOverride ?? o.default_listen_retry,

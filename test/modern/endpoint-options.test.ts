@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { ManualClock } from '../../src/core/clock.ts';
 import { isBridgeError } from '../../src/core/errors.ts';
 import { PeerStatus } from '../../modern/constants.ts';
-import { Endpoint, resolveOptions } from '../../modern/endpoint/index.ts';
+import { Endpoint, EndpointOptionsSchema, resolveOptions } from '../../modern/endpoint/index.ts';
 import { isEndpointId } from '../../modern/native/index.ts';
 import { record, waitFor } from './endpoint-helpers.ts';
 
@@ -54,6 +54,23 @@ test('bad options and environment values are typed errors', () => {
     assert.unreachable();
   } catch (err) {
     assert.ok(isBridgeError(err) && err.code === 'tls_config' && err.field === 'ssl_cafile');
+  }
+});
+
+test('congestion_queue_size, Zeek\'s older name of peer_buffer_size, sets the same limit; both given must agree', () => {
+  assert.is(resolveOptions({ env: {}, congestion_queue_size: 200 }).peer_buffer_size, 200);
+  assert.is(resolveOptions({ env: {}, congestion_queue_size: 200, peer_buffer_size: 200 }).peer_buffer_size, 200);
+  assert.is(resolveOptions({ env: {}, peer_buffer_size: 64 }).peer_buffer_size, 64);
+  assert.not.ok('congestion_queue_size' in resolveOptions({ env: {}, congestion_queue_size: 200 }), 'one name after resolving');
+  // The bridge's config parses the section first: no default may be filled in that then conflicts.
+  assert.is(resolveOptions({ env: {}, ...EndpointOptionsSchema.parse({ congestion_queue_size: 300 }) }).peer_buffer_size, 300);
+  for (const bad of [{ congestion_queue_size: 200, peer_buffer_size: 8192 }, { congestion_queue_size: 0 }]) {
+    try {
+      resolveOptions({ env: {}, ...bad });
+      assert.unreachable(JSON.stringify(bad));
+    } catch (err) {
+      assert.ok(isBridgeError(err) && err.code === 'invalid_options' && err.field === 'congestion_queue_size', String(err));
+    }
   }
 });
 
