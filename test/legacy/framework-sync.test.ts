@@ -1,6 +1,7 @@
-// State synchronisation (section 6.3): the sync/auth decision table between two frameworks, the
-// misconfiguration both sides authoritative, and a real Bro's state stream (bro-bro-sync-runtime,
-// server half) applied to the bridge's keyed store, including the consistency check.
+// State synchronisation (section 6.3): the sync/auth decision table between two frameworks (over
+// 127.0.0.1 and ::1), the misconfiguration both sides authoritative, and a real Bro's state stream
+// (bro-bro-sync-runtime, server half) applied to the bridge's keyed store, including the
+// consistency check.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryTransportPair } from '../../src/core/transport.ts';
@@ -10,7 +11,7 @@ import type { BroVal } from '../../legacy/codec/model.ts';
 import { MemorySyncStore } from '../../legacy/peer/state-store.ts';
 import { stateSender, SYNC_CONFLICT_REASON } from '../../legacy/peer/sync-role.ts';
 import { replay } from './helpers.ts';
-import { startFramework, until, type Harness } from './framework-helpers.ts';
+import { ipv6Available, startFramework, until, type Harness } from './framework-helpers.ts';
 
 const plain = (v: BroVal | undefined): unknown => (v === undefined ? undefined : toPlain(v));
 
@@ -36,70 +37,87 @@ test('the decision table, from either side (both sides must agree)', () => {
   assert.is(stateSender({ ours: false, theirs: false, ourRuntime: 4, theirRuntime: 4, initiator: false }), 'peer');
 });
 
-async function syncPair(aNode: object, bNode: object, bClockAdvance = 0): Promise<{ a: Harness; b: Harness }> {
-  const b = await startFramework({ nodes: { a: { host: '127.0.0.1', ...bNode } } });
+async function syncPair(host: string, aNode: object, bNode: object, bClockAdvance = 0): Promise<{ a: Harness; b: Harness }> {
+  const b = await startFramework({ listen_interface: host, listen_ipv6: host.includes(':'), nodes: { a: { host, ...bNode } } });
   b.clock.advance(bClockAdvance);
   b.fw.state.set('shared', stringVal('from b'));
   b.fw.state.set('only_b', countVal(2));
-  const a = await startFramework({ listen: false, nodes: { b: { host: '127.0.0.1', p: b.port, connect: true, ...aNode } } });
+  const a = await startFramework({ listen: false, nodes: { b: { host, p: b.port, connect: true, ...aNode } } });
   a.fw.state.set('shared', stringVal('from a'));
   a.fw.state.set('tab', tableVal(tableType([BASE.string], BASE.count), [[stringVal('one'), countVal(1)]]));
   return { a, b };
 }
 
-test('sync with auth on one side (A): A sends its state, then live changes flow both ways', async () => {
-  const { a, b } = await syncPair({ sync: true, auth: true }, { sync: true });
-  await until(() => a.of('remote_connection_handshake_done').length === 1 && b.of('remote_connection_handshake_done').length === 1, 'both running');
-  assert.is(plain(b.fw.state.get('shared')), 'from a');
-  assert.equal(plain(b.fw.state.get('tab')), [['one', 1]]);
-  assert.is(plain(b.fw.state.get('only_b')), 2, 'the receiver keeps what the sender does not have');
-  assert.is(plain(a.fw.state.get('only_b')), undefined);
-  assert.match(a.log(), /phase: sync, sent 2 state value\(s\)/);
-  assert.match(b.log(), /state received/);
-  a.fw.state.set('shared', stringVal('a again'));
-  await until(() => plain(b.fw.state.get('shared')) === 'a again', 'A -> B');
-  b.fw.state.set('only_b', countVal(3));
-  await until(() => plain(a.fw.state.get('only_b')) === 3, 'B -> A');
-  assert.ok(b.of('remote_state_access_performed').some(([id]) => id === 'shared'));
-  await a.fw.stop();
-  await b.fw.stop();
-});
+/** How Bro's log prefix writes an address: IPv6 in brackets. */
+const uri = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-test('sync requested by A only: B (the peer of the requester) sends its state', async () => {
-  const { a, b } = await syncPair({ sync: true }, {});
-  await until(() => a.of('remote_connection_handshake_done').length === 1, 'A running');
-  assert.is(plain(a.fw.state.get('shared')), 'from b');
-  assert.is(plain(a.fw.state.get('only_b')), 2);
-  await a.fw.stop();
-  await b.fw.stop();
-});
+// The live cases run over IPv4 and IPv6 loopback, like framework-peering.test.ts.
+for (const host of ['127.0.0.1', '::1']) {
+  const t = (name: string, fn: () => Promise<void>): void => {
+    test(`[${host}] ${name}`, async () => {
+      if (host === '::1' && !(await ipv6Available())) {
+        console.log(`SKIP [::1] ${name}: IPv6 loopback is not available on this machine`);
+        return;
+      }
+      await fn();
+    });
+  };
 
-test('neither authoritative: the longer-running side (B, 10 s) sends; on a tie the initiator (A) does', async () => {
-  const longer = await syncPair({ sync: true }, { sync: true }, 10_000);
-  await until(() => longer.a.of('remote_connection_handshake_done').length === 1, 'running');
-  assert.is(plain(longer.a.fw.state.get('shared')), 'from b');
-  await longer.a.fw.stop();
-  await longer.b.fw.stop();
-  const tie = await syncPair({ sync: true }, { sync: true });
-  await until(() => tie.b.of('remote_connection_handshake_done').length === 1, 'running');
-  assert.is(plain(tie.b.fw.state.get('shared')), 'from a');
-  await tie.a.fw.stop();
-  await tie.b.fw.stop();
-});
+  t('sync with auth on one side (A): A sends its state, then live changes flow both ways', async () => {
+    const { a, b } = await syncPair(host, { sync: true, auth: true }, { sync: true });
+    await until(() => a.of('remote_connection_handshake_done').length === 1 && b.of('remote_connection_handshake_done').length === 1, 'both running');
+    assert.is(plain(b.fw.state.get('shared')), 'from a');
+    assert.equal(plain(b.fw.state.get('tab')), [['one', 1]]);
+    assert.is(plain(b.fw.state.get('only_b')), 2, 'the receiver keeps what the sender does not have');
+    assert.is(plain(a.fw.state.get('only_b')), undefined);
+    assert.match(a.log(), /phase: sync, sent 2 state value\(s\)/);
+    assert.match(b.log(), /state received/);
+    a.fw.state.set('shared', stringVal('a again'));
+    await until(() => plain(b.fw.state.get('shared')) === 'a again', 'A -> B');
+    b.fw.state.set('only_b', countVal(3));
+    await until(() => plain(a.fw.state.get('only_b')) === 3, 'B -> A');
+    assert.ok(b.of('remote_state_access_performed').some(([id]) => id === 'shared'));
+    await a.fw.stop();
+    await b.fw.stop();
+  });
 
-test('both authoritative: refused on both sides with the spec\'s reason, no RUNNING', async () => {
-  const { a, b } = await syncPair({ sync: true, auth: true }, { sync: true, auth: true });
-  await until(() => a.of('remote_connection_error').length === 1 && b.of('remote_connection_error').length >= 1, 'refused');
-  assert.is(a.of('remote_connection_error')[0]![1], SYNC_CONFLICT_REASON);
-  assert.is(b.of('remote_connection_error')[0]![1], SYNC_CONFLICT_REASON);
-  await until(() => a.of('remote_connection_closed').length === 1, 'closed');
-  assert.is(a.of('remote_connection_handshake_done').length, 0);
-  assert.is(plain(b.fw.state.get('shared')), 'from b', 'nothing was applied');
-  assert.equal([a.fw.pending_peers.size, a.fw.connected_peers.size], [0, 0]);
-  assert.match(a.log(), /error\t\[#10000\/127\.0\.0\.1:\d+\] misconfiguration: authoritative state on both sides/);
-  await a.fw.stop();
-  await b.fw.stop();
-});
+  t('sync requested by A only: B (the peer of the requester) sends its state', async () => {
+    const { a, b } = await syncPair(host, { sync: true }, {});
+    await until(() => a.of('remote_connection_handshake_done').length === 1, 'A running');
+    assert.is(plain(a.fw.state.get('shared')), 'from b');
+    assert.is(plain(a.fw.state.get('only_b')), 2);
+    await a.fw.stop();
+    await b.fw.stop();
+  });
+
+  t('neither authoritative: the longer-running side (B, 10 s) sends; on a tie the initiator (A) does', async () => {
+    const longer = await syncPair(host, { sync: true }, { sync: true }, 10_000);
+    await until(() => longer.a.of('remote_connection_handshake_done').length === 1, 'running');
+    assert.is(plain(longer.a.fw.state.get('shared')), 'from b');
+    await longer.a.fw.stop();
+    await longer.b.fw.stop();
+    const tie = await syncPair(host, { sync: true }, { sync: true });
+    await until(() => tie.b.of('remote_connection_handshake_done').length === 1, 'running');
+    assert.is(plain(tie.b.fw.state.get('shared')), 'from a');
+    await tie.a.fw.stop();
+    await tie.b.fw.stop();
+  });
+
+  t('both authoritative: refused on both sides with the spec\'s reason, no RUNNING', async () => {
+    const { a, b } = await syncPair(host, { sync: true, auth: true }, { sync: true, auth: true });
+    await until(() => a.of('remote_connection_error').length === 1 && b.of('remote_connection_error').length >= 1, 'refused');
+    assert.is(a.of('remote_connection_error')[0]![1], SYNC_CONFLICT_REASON);
+    assert.is(b.of('remote_connection_error')[0]![1], SYNC_CONFLICT_REASON);
+    await until(() => a.of('remote_connection_closed').length === 1, 'closed');
+    assert.is(a.of('remote_connection_handshake_done').length, 0);
+    assert.is(plain(b.fw.state.get('shared')), 'from b', 'nothing was applied');
+    assert.equal([a.fw.pending_peers.size, a.fw.connected_peers.size], [0, 0]);
+    assert.match(a.log(), new RegExp(`error\\t\\[#10000/${escape(uri(host))}:\\d+\\] misconfiguration: authoritative state on both sides`));
+    await a.fw.stop();
+    await b.fw.stop();
+  });
+}
 
 /** Feed the server half of bro-bro-sync-runtime to a framework over an in-memory transport. */
 async function realBroState(check: boolean, beforeLiveOps?: (h: Harness) => void): Promise<Harness> {

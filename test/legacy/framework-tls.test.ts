@@ -1,6 +1,7 @@
-// TLS between two frameworks with the spec's mutual-certificate rules (section 10): both sides
-// present a certificate signed by the configured CA, no host-name checks; a client without a
-// certificate, a certificate from another CA, and a plaintext peer are all refused.
+// TLS between two frameworks (over 127.0.0.1 and ::1) with the spec's mutual-certificate rules
+// (section 10): both sides present a certificate signed by the configured CA, no host-name checks;
+// a client without a certificate, a certificate from another CA, and a plaintext peer are all
+// refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countVal } from '../../legacy/codec/builders.ts';
 import { splitPem } from '../../legacy/framework/tls.ts';
-import { startFramework, until, TLS_DIR } from './framework-helpers.ts';
+import { ipv6Available, startFramework, until, TLS_DIR } from './framework-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'legacy-tls-test-'));
 const fixture = (name: string): string => fileURLToPath(new URL(name, TLS_DIR));
@@ -50,70 +51,90 @@ test('splitPem separates the certificate chain from the key in a Bro-style bundl
   assert.match(parts.keys[0]!, /^-----BEGIN PRIVATE KEY-----/);
 });
 
-test('ssl: node ssl=T to listen_ssl=T, mutual certificates from the test CA, events both ways', async () => {
-  const b = await startFramework({ listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca, nodes: { a: { host: '127.0.0.1', events: '/^(ping)$/' } } });
-  const a = await startFramework({ listen: false, ssl_private_key: connector, ssl_ca_certificate: ca, nodes: { b: { host: '127.0.0.1', p: b.port, connect: true, ssl: true, events: '/^(pong)$/' } } });
-  await until(() => a.of('remote_event_registered').length === 1 && b.of('remote_event_registered').length === 1, 'registered over TLS');
-  a.fw.send_event('ping', [countVal(1)]);
-  b.fw.send_event('pong', [countVal(2)]);
-  await until(() => a.of('remote_event').length === 1 && b.of('remote_event').length === 1, 'events over TLS');
-  assert.match(b.log(), /listening on 127\.0\.0\.1:\d+ \(ssl\)/);
-  assert.match(b.log(), /accepted SSL connection from 127\.0\.0\.1:\d+/);
-  assert.match(a.log(), /connecting to 127\.0\.0\.1:\d+ \(ssl\)/);
-  await a.fw.stop();
-  await b.fw.stop();
-});
+/** How the log writes an address: IPv6 in brackets. */
+const uri = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+let rogueFiles: { ca: string; bundle: string } | undefined;
 
-test('ssl: a client without a certificate is refused ("can\'t init peer io")', async () => {
-  const b = await startFramework({ listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
-  const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(ca), checkServerIdentity: () => undefined });
-  let closed = false;
-  s.on('error', () => undefined);
-  s.on('close', () => (closed = true));
-  s.resume();
-  await until(() => closed, 'refused');
-  await until(() => /can't init peer io/.test(b.log()), 'logged');
-  assert.is(b.fw.peers().length, 0);
-  await b.fw.stop();
-});
+// The live cases run over IPv4 and IPv6 loopback, like framework-peering.test.ts.
+for (const host of ['127.0.0.1', '::1']) {
+  const t = (name: string, fn: () => Promise<void>): void => {
+    test(`[${host}] ${name}`, async () => {
+      if (host === '::1' && !(await ipv6Available())) {
+        console.log(`SKIP [::1] ${name}: IPv6 loopback is not available on this machine`);
+        return;
+      }
+      await fn();
+    });
+  };
+  const listen = { listen_interface: host, listen_ipv6: host.includes(':') };
+  const at = escape(uri(host));
 
-test('ssl: a plaintext peer on a TLS listener gets nowhere', async () => {
-  const b = await startFramework({ listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
-  const s = netConnect({ host: '127.0.0.1', port: b.port });
-  let closed = false;
-  s.on('error', () => undefined);
-  s.on('close', () => (closed = true));
-  s.resume();
-  s.write(Buffer.from('0000000801000000000000000000001000000007000003e80000001a00000000', 'hex'));
-  await until(() => closed, 'closed');
-  assert.is(b.of('remote_connection_established').length, 0);
-  await b.fw.stop();
-});
+  t('ssl: node ssl=T to listen_ssl=T, mutual certificates from the test CA, events both ways', async () => {
+    const b = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca, nodes: { a: { host, events: '/^(ping)$/' } } });
+    const a = await startFramework({ listen: false, ssl_private_key: connector, ssl_ca_certificate: ca, nodes: { b: { host, p: b.port, connect: true, ssl: true, events: '/^(pong)$/' } } });
+    await until(() => a.of('remote_event_registered').length === 1 && b.of('remote_event_registered').length === 1, 'registered over TLS');
+    a.fw.send_event('ping', [countVal(1)]);
+    b.fw.send_event('pong', [countVal(2)]);
+    await until(() => a.of('remote_event').length === 1 && b.of('remote_event').length === 1, 'events over TLS');
+    assert.match(b.log(), new RegExp(`listening on ${at}:\\d+ \\(ssl\\)`));
+    assert.match(b.log(), new RegExp(`accepted SSL connection from ${at}:\\d+`));
+    assert.match(a.log(), new RegExp(`connecting to ${at}:\\d+ \\(ssl\\)`));
+    await a.fw.stop();
+    await b.fw.stop();
+  });
 
-test('ssl: a certificate from another CA is refused in both directions', async () => {
-  if (!openssl) {
-    console.log('SKIP ssl rogue-CA cases: openssl is not installed');
-    return;
-  }
-  const r = rogue();
-  // A rogue client against our listener.
-  const b = await startFramework({ listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
-  const a = await startFramework({ listen: false, ssl_private_key: r.bundle, ssl_ca_certificate: ca, nodes: { b: { host: '127.0.0.1', p: b.port, connect: true, ssl: true } } });
-  await until(() => a.fw.pending_peers.size === 0, 'the rogue client gave up');
-  await until(() => /can't init peer io/.test(b.log()), 'listener logged the refusal');
-  assert.is(b.of('remote_connection_established').length, 0);
-  assert.is(a.of('remote_connection_handshake_done').length, 0);
-  await a.fw.stop();
-  await b.fw.stop();
-  // Our client against a rogue listener: the server certificate does not verify.
-  const rb = await startFramework({ listen_ssl: true, ssl_private_key: r.bundle, ssl_ca_certificate: r.ca });
-  const ra = await startFramework({ listen: false, ssl_private_key: connector, ssl_ca_certificate: ca, nodes: { b: { host: '127.0.0.1', p: rb.port, connect: true, ssl: true } } });
-  await until(() => ra.of('remote_connection_error').length === 1, 'client refused the server');
-  assert.match(ra.of('remote_connection_error')[0]![1], /can't connect to 127\.0\.0\.1:\d+: /);
-  assert.is(rb.of('remote_connection_established').length, 0);
-  await ra.fw.stop();
-  await rb.fw.stop();
-});
+  t('ssl: a client without a certificate is refused ("can\'t init peer io")', async () => {
+    const b = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
+    const s = tlsConnect({ host, port: b.port, ca: readFileSync(ca), checkServerIdentity: () => undefined });
+    let closed = false;
+    s.on('error', () => undefined);
+    s.on('close', () => (closed = true));
+    s.resume();
+    await until(() => closed, 'refused');
+    await until(() => /can't init peer io/.test(b.log()), 'logged');
+    assert.is(b.fw.peers().length, 0);
+    await b.fw.stop();
+  });
+
+  t('ssl: a plaintext peer on a TLS listener gets nowhere', async () => {
+    const b = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
+    const s = netConnect({ host, port: b.port });
+    let closed = false;
+    s.on('error', () => undefined);
+    s.on('close', () => (closed = true));
+    s.resume();
+    s.write(Buffer.from('0000000801000000000000000000001000000007000003e80000001a00000000', 'hex'));
+    await until(() => closed, 'closed');
+    assert.is(b.of('remote_connection_established').length, 0);
+    await b.fw.stop();
+  });
+
+  t('ssl: a certificate from another CA is refused in both directions', async () => {
+    if (!openssl) {
+      console.log('SKIP ssl rogue-CA cases: openssl is not installed');
+      return;
+    }
+    const r = (rogueFiles ??= rogue());
+    // A rogue client against our listener.
+    const b = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
+    const a = await startFramework({ listen: false, ssl_private_key: r.bundle, ssl_ca_certificate: ca, nodes: { b: { host, p: b.port, connect: true, ssl: true } } });
+    await until(() => a.fw.pending_peers.size === 0, 'the rogue client gave up');
+    await until(() => /can't init peer io/.test(b.log()), 'listener logged the refusal');
+    assert.is(b.of('remote_connection_established').length, 0);
+    assert.is(a.of('remote_connection_handshake_done').length, 0);
+    await a.fw.stop();
+    await b.fw.stop();
+    // Our client against a rogue listener: the server certificate does not verify.
+    const rb = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: r.bundle, ssl_ca_certificate: r.ca });
+    const ra = await startFramework({ listen: false, ssl_private_key: connector, ssl_ca_certificate: ca, nodes: { b: { host, p: rb.port, connect: true, ssl: true } } });
+    await until(() => ra.of('remote_connection_error').length === 1, 'client refused the server');
+    assert.match(ra.of('remote_connection_error')[0]![1], new RegExp(`can't connect to ${at}:\\d+: `));
+    assert.is(rb.of('remote_connection_established').length, 0);
+    await ra.fw.stop();
+    await rb.fw.stop();
+  });
+}
 
 test('ssl configuration errors name the field', async () => {
   const { CommunicationFramework } = await import('../../legacy/framework/framework.ts');
