@@ -7,8 +7,8 @@ import { EventEmitter } from 'node:events';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { CommunicationFramework, loadTlsMaterials, type NodesReload } from '../../legacy/index.ts';
 import { ClusterLayout, CLUSTER_LOG_COLUMNS, type ClusterLogEntry } from '../../modern/cluster/index.ts';
-import { MasterStore } from '../../modern/store/index.ts';
-import { ConfigError, parseBridgeConfig, type BridgeConfig, type BridgeConfigInput } from '../config/index.ts';
+import { CloneStore, createStore, type DataStore, type StoreStatus } from '../../modern/store/index.ts';
+import { ConfigError, parseBridgeConfig, stateStoreLayout, type BridgeConfig, type BridgeConfigInput } from '../config/index.ts';
 import { isBridgeError } from '../core/errors.ts';
 import { StoreSyncState, type SyncProblem } from '../state/store-sync.ts';
 import type { DropRecord } from '../translate/drops.ts';
@@ -89,7 +89,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
   private readonly brokerLog: BrokerLog;
   private readonly reporter: ReporterLog;
   private readonly clusterLog: { write(e: ClusterLogEntry): void; close(): void };
-  private readonly store: { master: MasterStore; sync: StoreSyncState } | undefined;
+  private readonly store: { store: DataStore; sync: StoreSyncState } | undefined;
   private statusServer: StatusServer | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -143,9 +143,13 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       ...(brokerClock !== undefined ? { clock: brokerClock } : {}),
     }));
     if (c.state.enabled) {
-      const master = new MasterStore({ name: c.state.store, hub: this.broker.endpoint, clock: brokerClock ?? systemClock });
-      const sync = new StoreSyncState({ store: master, types: this.translator.types, globals: c.state.globals, onProblem: (p) => this.stateProblem(p) });
-      this.store = { master, sync };
+      const { enabled: _e, store: name, globals, persistent, ...storeConfig } = c.state;
+      const store = inSection('state', source, () =>
+        createStore(name, persistent, stateStoreLayout(c), storeConfig, { hub: this.broker.endpoint, clock: brokerClock ?? systemClock }),
+      );
+      if (store instanceof CloneStore) store.onStatus((s) => this.storeStatus(s));
+      const sync = new StoreSyncState({ store, types: this.translator.types, globals, onProblem: (p) => this.stateProblem(p) });
+      this.store = { store, sync };
     }
     this.fw = new CommunicationFramework({
       config: { ...c.legacy, log_format: c.log_format },
@@ -275,6 +279,14 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     this.emit('state_problem', p);
   }
 
+  /** A clone's link to its master (a Zeek manager's store), for reporter.log. */
+  private storeStatus(s: StoreStatus): void {
+    const store = this.config.state.store;
+    if (s.type === 'attached') this.reporter.write('Reporter::INFO', 'state store attached', `state store ${store} attached to its master (${s.entries} entries)`);
+    else if (s.type === 'master_lost') this.reporter.write('Reporter::WARNING', 'state store master lost', `state store ${store} lost its master (${s.reason}); re-attaching`);
+    else this.reporter.write('Reporter::WARNING', 'state store write lost', `state store ${store}: ${s.writes.length} write(s) did not reach a master (${s.reason})`);
+  }
+
   /** Graceful stop: legacy peers and cluster endpoints first (peer_removed, BYE), then Broker, then logs (flushed). */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
@@ -286,7 +298,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     await this.cluster?.close();
     await this.fw.stop();
     this.store?.sync.close();
-    this.store?.master.close();
+    this.store?.store.close();
     await this.broker.stop();
     await this.statusServer?.close();
     this.clusterLog.write({ ts: this.clock.now() / 1000, node: this.config.node, message: 'comm-bridge stopped' });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { legacyConfigSchema } from '../../legacy/config/index.ts';
 import { clusterLayoutSchema } from '../../modern/cluster/index.ts';
 import { EndpointOptionsSchema } from '../../modern/endpoint/index.ts';
+import { ClusterStoreConfigSchema, resolveStore, StoreError, type ClusterLayout as StoreLayout } from '../../modern/store/index.ts';
 import { WebSocketClientOptionsSchema, WebSocketServerOptionsSchema } from '../../modern/websocket/options.ts';
 import { translationConfigSchema } from '../translate/translator.ts';
 
@@ -50,12 +51,21 @@ export const statusSectionSchema = z.strictObject({
 });
 
 export const stateSectionSchema = z.strictObject({
-  /** Keep legacy &synchronized state in a Broker master store on the bridge's endpoint. */
+  /** Keep legacy &synchronized state in a Broker data store on the bridge's endpoint. */
   enabled: z.boolean().default(true),
   /** The store's name: Broker clones attach to it by name (`Broker::create_clone`). */
   store: z.string().min(1).default(DEFAULT_STATE_STORE),
   /** Declared legacy types of globals (Zeek syntax), for values written on the Broker side. */
   globals: z.record(z.string().min(1), z.string().min(1)).default({}),
+  /**
+   * `Cluster::create_store(store, persistent)`: a persistent store gets `default_persistent_backend`
+   * (SQLite) and survives a restart of the bridge. Where the master lives follows the Cluster
+   * framework: with the bridge's own `node` in the cluster layout, the store is a clone unless the
+   * bridge is its master node; outside a cluster (the default) the bridge holds the master.
+   */
+  persistent: z.boolean().default(false),
+  // Zeek's Cluster:: store options, same names and defaults (intervals in seconds).
+  ...ClusterStoreConfigSchema.shape,
 });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -85,6 +95,17 @@ export const bridgeConfigSchema = z
     state: stateSectionSchema.default(stateSectionSchema.parse({})),
   })
   .superRefine((c, ctx) => {
+    if (c.state.enabled) {
+      // Cluster::create_store's placement, checked here so the error names the config path.
+      const { enabled: _e, store, globals: _g, persistent, ...stores } = c.state;
+      try {
+        resolveStore(store, persistent, stateStoreLayout(c), stores);
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        const own = c.state.stores[store]?.master_node !== undefined;
+        ctx.addIssue({ code: 'custom', path: own ? ['state', 'stores', store, 'master_node'] : ['state', 'default_master_node'], message: err.message.replace(/^store "[^"]*": /, '') });
+      }
+    }
     if (c.routing.forward_remote_events && c.legacy.forward_remote_events) {
       ctx.addIssue({ code: 'custom', path: ['routing', 'forward_remote_events'], message: 'set forward_remote_events in routing or in legacy, not both (events would be forwarded twice)' });
     }
@@ -105,6 +126,11 @@ export const bridgeConfigSchema = z
       }
     }
   });
+
+/** Cluster::node for the state store: the bridge's own name when the layout has it, else '' (no cluster). */
+export function stateStoreLayout(c: { node: string; cluster: { nodes: StoreLayout['nodes'] } }): StoreLayout {
+  return { nodes: c.cluster.nodes, node: c.cluster.nodes[c.node] !== undefined ? c.node : '' };
+}
 
 export type BridgeConfigInput = z.input<typeof bridgeConfigSchema>;
 export type BridgeConfig = z.output<typeof bridgeConfigSchema>;
