@@ -33,9 +33,22 @@ export interface ListeningAddress {
   ssl: boolean;
 }
 
-interface Target {
+/** One socket to bind. */
+export interface ListenTarget {
   host: string;
   ipv6Only: boolean;
+}
+
+/**
+ * The sockets Bro's listen() binds for an interface: the IPv4 wildcard alone, or with
+ * listen_ipv6 the IPv4 wildcard plus `::` (IPv6 only, the same port); `::` (dual stack); any
+ * other address by itself, an IPv6 one with its zone id.
+ */
+export function listenTargets(iface: string, ipv6: boolean, zoneId: string): ListenTarget[] {
+  const parsed = parseHost(iface);
+  if (parsed?.address === '0.0.0.0') return ipv6 ? [{ host: '0.0.0.0', ipv6Only: false }, { host: '::', ipv6Only: true }] : [{ host: '0.0.0.0', ipv6Only: false }];
+  if (parsed?.address === '::') return [{ host: '::', ipv6Only: false }];
+  return [{ host: withZone(parsed?.address ?? iface, parsed?.family === 6 ? zoneId : undefined), ipv6Only: false }];
 }
 
 export class Listener {
@@ -58,7 +71,7 @@ export class Listener {
     let port = this.o.port;
     for (const target of this.targets()) {
       const server = await this.bind(target, port, 1);
-      // With port 0 the second wildcard (::) must take the port the first one got.
+      // With port 0 a second target (the :: of listen_ipv6) must take the port the first one got.
       if (server !== undefined && port === 0) port = (server.address() as AddressInfo).port;
     }
   }
@@ -71,11 +84,9 @@ export class Listener {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 
-  private targets(): Target[] {
-    const iface = parseHost(this.o.interface);
-    if (iface?.address === '0.0.0.0') return this.o.ipv6 ? [{ host: '0.0.0.0', ipv6Only: false }, { host: '::', ipv6Only: true }] : [{ host: '0.0.0.0', ipv6Only: false }];
-    if (iface?.address === '::') return [{ host: '::', ipv6Only: false }];
-    return [{ host: withZone(iface?.address ?? this.o.interface, iface?.family === 6 ? this.o.zoneId : undefined), ipv6Only: false }];
+  /** What start() binds, in order (protected so a test can bind two loopback targets instead). */
+  protected targets(): ListenTarget[] {
+    return listenTargets(this.o.interface, this.o.ipv6, this.o.zoneId);
   }
 
   private server(): Server {
@@ -94,7 +105,7 @@ export class Listener {
     return server;
   }
 
-  private bind(target: Target, port: number, attempt: number): Promise<Server | undefined> {
+  private bind(target: ListenTarget, port: number, attempt: number): Promise<Server | undefined> {
     const where = `${addrToUri(target.host)}:${port}`;
     return new Promise((resolve, reject) => {
       if (this.stopped) return resolve(undefined);
