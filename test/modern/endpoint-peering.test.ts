@@ -1,11 +1,9 @@
-// Two endpoints over loopback, plaintext, anonymous TLS (Broker's default) and TLS with the test PKI:
+// Two endpoints over loopback, plaintext, anonymous TLS (Broker's default) and TLS with certificates
+// the test makes (test/pki.ts):
 // peering, a routing update, every data type in both directions, a graceful unpeer; status events in
 // order and peers() after each step on both sides.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createPrivateKey } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,10 +14,13 @@ import { decodeEnvelope } from '../../modern/native/index.ts';
 import { fromHex, toHex } from '../../src/core/json.ts';
 import { referenceFrames } from './broker-fixtures.ts';
 import { names, record, waitFor } from './endpoint-helpers.ts';
+import { pkiFiles } from '../pki.ts';
 
 const A = '11111111-1111-5111-8111-111111111111';
 const B = '99999999-9999-5999-9999-999999999999';
-const PKI = fileURLToPath(new URL('../../fixtures/broker/tls/', import.meta.url));
+/** ca, node-a, node-b (no subjectAltName), other-ca and rogue (signed by other-ca), made for this run. */
+const generated = pkiFiles(undefined, 'endpoint-pki-');
+const PKI = generated.dir;
 
 /** Every value (and Zeek event) the alltypes capture carries, with its topic. */
 function allTypes(): [string, Data][] {
@@ -36,19 +37,14 @@ interface Mode {
   tls: 'none' | 'anonymous' | 'certificates';
 }
 
-let tmp: string | undefined;
-
 /** node-a's key encrypted with a passphrase, and a CA directory (ssl_capath), made by the test. */
 function certificateFiles(): { keyfile: string; passphrase: string; capath: string } {
-  tmp ??= mkdtempSync(join(tmpdir(), 'endpoint-pki-'));
   const passphrase = 'test-only-passphrase';
-  const key = createPrivateKey(readFileSync(join(PKI, 'node-a.key')));
-  const keyfile = join(tmp, 'node-a.encrypted.key');
-  writeFileSync(keyfile, key.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }));
-  const capath = join(tmp, 'cas');
-  rmSync(capath, { recursive: true, force: true });
-  mkdirSync(capath);
-  copyFileSync(join(PKI, 'ca.pem'), join(capath, 'ca.pem'));
+  const keyfile = join(PKI, 'node-a.encrypted.key');
+  writeFileSync(keyfile, generated.pki.nodeA.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }));
+  const capath = join(PKI, 'cas');
+  mkdirSync(capath, { recursive: true });
+  writeFileSync(join(capath, 'ca.pem'), generated.pki.ca.cert);
   return { keyfile, passphrase, capath };
 }
 
@@ -185,8 +181,6 @@ test('TLS modes do not mix: plaintext, anonymous and untrusted certificates all 
   }
 });
 
-test.after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+test.after(() => generated.cleanup());
 
 test.run();
