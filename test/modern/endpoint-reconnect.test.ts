@@ -2,7 +2,6 @@
 // side re-dials at once and then every retry interval (manual clock), reports peer_unavailable per
 // failed attempt, does not replay what was published meanwhile; the accepting side never dials
 // back; unpeer cancels reconnecting. Statuses and peers() are checked after every step.
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,13 +10,16 @@ import { PeerStatus } from '../../modern/constants.ts';
 import { count, type Data } from '../../modern/data/index.ts';
 import { Endpoint, type EndpointOptions } from '../../modern/endpoint/index.ts';
 import { RawServer, TcpProxy, names, record, waitFor } from './endpoint-helpers.ts';
+import { pkiFiles } from '../pki.ts';
 
 const A = '11111111-1111-5111-8111-111111111111';
 const B = '99999999-9999-5999-9999-999999999999';
 const a8 = A.slice(0, 8);
 const b8 = B.slice(0, 8);
 
-const PKI = fileURLToPath(new URL('../../fixtures/broker/tls/', import.meta.url));
+/** A CA and node-a/node-b certificates made for this run (test/pki.ts). */
+const generated = pkiFiles(undefined, 'endpoint-reconnect-pki-');
+const PKI = generated.dir;
 const MODES: [string, EndpointOptions, EndpointOptions][] = [
   ['plaintext', { disable_ssl: true }, { disable_ssl: true }],
   ['anonymous TLS', {}, {}],
@@ -210,5 +212,7 @@ test('unpeer without a pong closes after the unpeer timeout', async () => {
     await server.close();
   }
 });
+
+test.after(() => generated.cleanup());
 
 test.run();
