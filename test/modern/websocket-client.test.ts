@@ -12,8 +12,11 @@ import type { StatusEvent } from '../../modern/endpoint/events.ts';
 import { Backoff, WebSocketClient, WebSocketServer, type WebSocketClientOptions, type WebSocketServerOptions } from '../../modern/websocket/index.ts';
 import { payloadOf, referenceFrames } from './broker-fixtures.ts';
 import { eventually, Observer } from './websocket-helpers.ts';
+import { pkiFiles } from '../pki.ts';
 
-const TLS_DIR = new URL('../../fixtures/broker/tls/', import.meta.url).pathname;
+/** ca, node-a, node-b (no subjectAltName), other-ca and rogue (signed by other-ca), made for this run. */
+const generated = pkiFiles(undefined, 'websocket-client-pki-');
+const TLS_DIR = `${generated.dir}/`;
 const SERVER_ID = '99999999-9999-5999-9999-999999999999';
 
 /** Every Broker type plus the three Zeek events the native peer sent in the real session. */
@@ -409,5 +412,7 @@ async function rawServer(onHead: (sock: Socket, head: string) => void): Promise<
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   return s;
 }
+
+test.after(() => generated.cleanup());
 
 test.run();
