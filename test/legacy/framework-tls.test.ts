@@ -1,48 +1,39 @@
 // TLS between two frameworks (over 127.0.0.1 and ::1) with the spec's mutual-certificate rules
 // (section 10): both sides present a certificate signed by the configured CA, no host-name checks;
 // a client without a certificate, a certificate from another CA, and a plaintext peer are all
-// refused.
+// refused. The certificates are made by the test (test/pki.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { countVal } from '../../legacy/codec/builders.ts';
 import { splitPem } from '../../legacy/framework/tls.ts';
-import { ipv6Available, startFramework, until, TLS_DIR } from './framework-helpers.ts';
+import { ipv6Available, startFramework, until } from './framework-helpers.ts';
+import { issue, tempFiles } from '../pki.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'legacy-tls-test-'));
-const fixture = (name: string): string => fileURLToPath(new URL(name, TLS_DIR));
-/** Bro's ssl_private_key layout: the certificate followed by its key, in one file. */
-function bundle(name: string, cert: string, key: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
-  return path;
-}
-const listener = bundle('listener-bundle.pem', fixture('listener.pem'), fixture('listener.key'));
-const connector = bundle('connector-bundle.pem', fixture('connector.pem'), fixture('connector.key'));
-const ca = fixture('ca.pem');
-
-let openssl = true;
-try {
-  execFileSync('openssl', ['version'], { stdio: 'ignore' });
-} catch {
-  openssl = false;
-}
-
-/** A CA of its own and a certificate it signed (CN only, like Bro's). */
-function rogue(): { ca: string; bundle: string } {
-  const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run('req', '-x509', ...ec, '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem', '-days', '2', '-subj', '/CN=rogue-CA');
-  run('req', ...ec, '-keyout', 'rogue.key', '-out', 'rogue.csr', '-subj', '/CN=rogue.test');
-  run('x509', '-req', '-in', 'rogue.csr', '-CA', 'rogue-ca.pem', '-CAkey', 'rogue-ca.key', '-CAcreateserial', '-out', 'rogue.pem', '-days', '2');
-  return { ca: join(dir, 'rogue-ca.pem'), bundle: bundle('rogue-bundle.pem', join(dir, 'rogue.pem'), join(dir, 'rogue.key')) };
-}
+// Certificates made for this run (test/pki.ts), CN only like Bro's (no subjectAltName): the test CA
+// with a listener and a connector certificate, and a rogue CA of its own with a leaf it signed.
+const testCa = issue('legacy-test-CA', undefined);
+const rogueCa = issue('rogue-CA', undefined);
+const [listenerId, connectorId, rogueId] = [issue('listener.test', testCa, { san: false }), issue('connector.test', testCa, { san: false }), issue('rogue.test', rogueCa, { san: false })];
+const files = tempFiles(
+  {
+    'ca.pem': testCa.cert,
+    'rogue-ca.pem': rogueCa.cert,
+    // Bro's ssl_private_key layout: the certificate followed by its key, in one file.
+    'listener-bundle.pem': listenerId.cert + listenerId.key,
+    'connector-bundle.pem': connectorId.cert + connectorId.key,
+    'rogue-bundle.pem': rogueId.cert + rogueId.key,
+  },
+  'legacy-tls-test-',
+);
+const dir = files.dir;
+const listener = files.path('listener-bundle.pem');
+const connector = files.path('connector-bundle.pem');
+const ca = files.path('ca.pem');
+const rogue = { ca: files.path('rogue-ca.pem'), bundle: files.path('rogue-bundle.pem') };
 
 test('splitPem separates the certificate chain from the key in a Bro-style bundle', () => {
   const parts = splitPem(readFileSync(listener, 'utf8'));
@@ -54,7 +45,6 @@ test('splitPem separates the certificate chain from the key in a Bro-style bundl
 /** How the log writes an address: IPv6 in brackets. */
 const uri = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-let rogueFiles: { ca: string; bundle: string } | undefined;
 
 // The live cases run over IPv4 and IPv6 loopback, like framework-peering.test.ts.
 for (const host of ['127.0.0.1', '::1']) {
@@ -111,14 +101,9 @@ for (const host of ['127.0.0.1', '::1']) {
   });
 
   t('ssl: a certificate from another CA is refused in both directions', async () => {
-    if (!openssl) {
-      console.log('SKIP ssl rogue-CA cases: openssl is not installed');
-      return;
-    }
-    const r = (rogueFiles ??= rogue());
     // A rogue client against our listener.
     const b = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca });
-    const a = await startFramework({ listen: false, ssl_private_key: r.bundle, ssl_ca_certificate: ca, nodes: { b: { host, p: b.port, connect: true, ssl: true } } });
+    const a = await startFramework({ listen: false, ssl_private_key: rogue.bundle, ssl_ca_certificate: ca, nodes: { b: { host, p: b.port, connect: true, ssl: true } } });
     await until(() => a.fw.pending_peers.size === 0, 'the rogue client gave up');
     await until(() => /can't init peer io/.test(b.log()), 'listener logged the refusal');
     assert.is(b.of('remote_connection_established').length, 0);
@@ -126,7 +111,7 @@ for (const host of ['127.0.0.1', '::1']) {
     await a.fw.stop();
     await b.fw.stop();
     // Our client against a rogue listener: the server certificate does not verify.
-    const rb = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: r.bundle, ssl_ca_certificate: r.ca });
+    const rb = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: rogue.bundle, ssl_ca_certificate: rogue.ca });
     const ra = await startFramework({ listen: false, ssl_private_key: connector, ssl_ca_certificate: ca, nodes: { b: { host, p: rb.port, connect: true, ssl: true } } });
     await until(() => ra.of('remote_connection_error').length === 1, 'client refused the server');
     assert.match(ra.of('remote_connection_error')[0]![1], new RegExp(`can't connect to ${at}:\\d+: `));
@@ -144,10 +129,10 @@ test('ssl configuration errors name the field', async () => {
     /ssl_private_key: cannot read/,
   );
   const onlyCert = join(dir, 'only-cert.pem');
-  writeFileSync(onlyCert, readFileSync(fixture('listener.pem')));
+  writeFileSync(onlyCert, listenerId.cert);
   assert.throws(() => new CommunicationFramework({ config: { listen_ssl: true, ssl_private_key: onlyCert, ssl_ca_certificate: ca } }), /no private key/);
 });
 
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.after(() => files.cleanup());
 
 test.run();
