@@ -31,20 +31,28 @@ export const intervalSchema = z.union([z.number(), z.string()]).transform((v, ct
   return Number(m[1]) * unit;
 });
 
-/** Bro `port` (TCP only here): 47757 or "47757/tcp". 0 = an ephemeral port (tests). */
-export const portSchema = z.union([z.number(), z.string()]).transform((v, ctx): number => {
-  const m = typeof v === 'number' ? null : /^\s*(\d+)\s*(?:\/\s*(tcp|udp|icmp|unknown))?\s*$/.exec(v);
-  const n = typeof v === 'number' ? v : m === null ? NaN : Number(m[1]);
-  if (m !== null && m[2] !== undefined && m[2] !== 'tcp') {
-    ctx.addIssue({ code: 'custom', message: `"${v}": the Communication framework runs over TCP only` });
-    return z.NEVER;
-  }
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a port (0-65535 or "47757/tcp")` });
-    return z.NEVER;
-  }
-  return n;
-});
+/**
+ * A TCP port as Bro/Zeek write it: 47757 or "47757/tcp". 0 = an ephemeral port (tests). `service`
+ * names what runs on it, for the error a udp/icmp port gets. The daemon config uses it for every port.
+ */
+export function tcpPortSchema(service: string) {
+  return z.union([z.number(), z.string()]).transform((v, ctx): number => {
+    const m = typeof v === 'number' ? null : /^\s*(\d+)\s*(?:\/\s*(tcp|udp|icmp|unknown))?\s*$/.exec(v);
+    const n = typeof v === 'number' ? v : m === null ? NaN : Number(m[1]);
+    if (m !== null && m[2] !== undefined && m[2] !== 'tcp') {
+      ctx.addIssue({ code: 'custom', message: `"${v}": ${service} runs over TCP only` });
+      return z.NEVER;
+    }
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a port (0-65535 or "47757/tcp")` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** Bro `port` (TCP only here): 47757 or "47757/tcp". */
+export const portSchema = tcpPortSchema('the Communication framework');
 
 /** Bro `addr`: an IPv4 or IPv6 literal, kept in canonical form. Zone ids go in their own field. */
 export const addrSchema = z.string().transform((v, ctx): string => {

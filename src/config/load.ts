@@ -32,12 +32,21 @@ export class ConfigError extends BridgeError<ConfigErrorCode> {
   }
 }
 
-function issueOf(i: z.core.$ZodIssue): ConfigIssue {
+function issuesOf(i: z.core.$ZodIssue): ConfigIssue[] {
   const path = i.path.map(String);
-  if (i.code === 'unrecognized_keys') {
-    return { path: [...path, i.keys.join(',')].join('.'), message: `unknown field${i.keys.length > 1 ? 's' : ''} (not part of ${path.length === 0 ? 'the config' : `the ${path.join('.')} section`})` };
+  if (i.code === 'invalid_union') {
+    // A union such as `false | {…}`: report the problems of the one alternative whose form matched
+    // (its failures are below the value itself) rather than zod's bare "Invalid input".
+    const shaped = i.errors.filter((branch) => branch.some((b) => b.path.length > 0));
+    if (shaped.length === 1) return shaped[0]!.flatMap((b) => issuesOf({ ...b, path: [...i.path, ...b.path] } as z.core.$ZodIssue));
+    // None matched in form: name the forms ("expected false or object").
+    const forms = i.errors.map((branch) => /^Invalid input: expected ([^,]+)/.exec(branch[0]?.message ?? '')?.[1]);
+    if (shaped.length === 0 && forms.every((f) => f !== undefined)) return [{ path: path.join('.'), message: `expected ${forms.join(' or ')}` }];
   }
-  return { path: path.join('.'), message: i.message };
+  if (i.code === 'unrecognized_keys') {
+    return [{ path: [...path, i.keys.join(',')].join('.'), message: `unknown field${i.keys.length > 1 ? 's' : ''} (not part of ${path.length === 0 ? 'the config' : `the ${path.join('.')} section`})` }];
+  }
+  return [{ path: path.join('.'), message: i.message }];
 }
 
 /** Checks on the raw document that the schema cannot see once defaults are filled in. */
@@ -65,7 +74,7 @@ export function parseBridgeConfig(input: unknown, source = 'config'): BridgeConf
   if (isParsedConfig(input)) return input;
   const raw = rawIssues(input);
   const r = bridgeConfigSchema.safeParse(input ?? {});
-  const issues = [...raw, ...(r.success ? [] : r.error.issues.map(issueOf))];
+  const issues = [...raw, ...(r.success ? [] : r.error.issues.flatMap(issuesOf))];
   if (issues.length > 0 || !r.success) throw new ConfigError('config_invalid', source, issues);
   parsed.add(r.data);
   return r.data;

@@ -5,15 +5,25 @@
 // `routing`, `logs`, the `cluster` layout, the synchronized-state `state` store, and the bridge's
 // own `node`, logs and `status` listener. Every section has defaults; `{}` is a valid config.
 import { z } from 'zod';
-import { legacyConfigSchema } from '../../legacy/config/index.ts';
+import { intervalSchema, legacyConfigSchema, tcpPortSchema } from '../../legacy/config/index.ts';
 import { clusterLayoutSchema } from '../../modern/cluster/index.ts';
 import { EndpointOptionsSchema } from '../../modern/endpoint/index.ts';
 import { ClusterStoreConfigSchema, resolveStore, StoreError, type ClusterLayout as StoreLayout } from '../../modern/store/index.ts';
-import { WebSocketClientOptionsSchema, WebSocketServerOptionsSchema } from '../../modern/websocket/options.ts';
+import { ReconnectOptionsSchema, WebSocketClientOptionsSchema, WebSocketServerOptionsSchema } from '../../modern/websocket/options.ts';
 import { translationConfigSchema } from '../translate/translator.ts';
 
-const port = z.number().int().min(0, 'a port is 0-65535 (0 = any free port)').max(65535, 'a port is 0-65535 (0 = any free port)');
-const seconds = z.number().finite().nonnegative();
+// Every port and interval of the daemon config takes the forms of the `legacy` and `cluster`
+// sections: a port is 47757 or "47757/tcp", an interval is seconds or Zeek text ("30 secs",
+// "500 msecs"). The text is turned into the number the section's own schema expects, which then
+// applies its own range and default.
+type NumberField = z.ZodType<unknown, number | undefined>;
+/** `field` (a number schema of a section, with its default) also taking the text form of a port. */
+const portOf = <T extends NumberField>(service: string, field: T) => tcpPortSchema(service).optional().pipe(field);
+/** `field` (seconds, with its default) also taking Zeek interval text. */
+const intervalOf = <T extends NumberField>(field: T) => intervalSchema.optional().pipe(field);
+
+const port = tcpPortSchema('the Broker endpoint');
+const seconds = intervalSchema;
 
 /** Port of the status / metrics listener: next to Zeek 8's WebSocket 27759, below zeekctl's 27760+. */
 export const DEFAULT_STATUS_PORT = 27758;
@@ -29,25 +39,48 @@ export const brokerPeerSchema = z.strictObject({
   retry: seconds.optional(),
 });
 
+const endpoint = EndpointOptionsSchema.shape;
+
 /** Zeek's Broker:: options (EndpointOptionsSchema), plus listen on/off and the peers to dial. */
 export const brokerSectionSchema = EndpointOptionsSchema.extend({
+  default_port: portOf('the Broker endpoint', endpoint.default_port),
+  default_connect_retry: intervalOf(endpoint.default_connect_retry),
+  default_listen_retry: intervalOf(endpoint.default_listen_retry),
+  unpeer_timeout: intervalOf(endpoint.unpeer_timeout),
+  connect_timeout: intervalOf(endpoint.connect_timeout),
+  handshake_timeout: intervalOf(endpoint.handshake_timeout),
   /** Broker::listen(default_listen_address, default_port, default_listen_retry) at start. */
   listen: z.boolean().default(true),
   default_listen_address: z.string().default('127.0.0.1'),
   peers: z.array(brokerPeerSchema).default([]),
 });
 
+const wsServer = WebSocketServerOptionsSchema.shape;
+const wsClient = WebSocketClientOptionsSchema.shape;
+const reconnect = ReconnectOptionsSchema.shape;
+
+/** An outbound WebSocket connection: WebSocketClientOptions with Zeek interval text accepted. */
+const websocketClientSchema = WebSocketClientOptionsSchema.extend({
+  reconnect: z
+    .union([z.literal(false), ReconnectOptionsSchema.extend({ initial_delay: intervalOf(reconnect.initial_delay), max_delay: intervalOf(reconnect.max_delay) })])
+    .default(() => wsClient.reconnect.parse(undefined)),
+  connect_timeout: intervalOf(wsClient.connect_timeout),
+  ping_interval: intervalOf(wsClient.ping_interval),
+});
+
 /** Cluster::WebSocketServerOptions plus listen on/off and outbound clients (to a Zeek 8 `Cluster::listen_websocket`). */
 export const websocketSectionSchema = WebSocketServerOptionsSchema.extend({
+  listen_port: portOf('the WebSocket server', wsServer.listen_port),
+  ping_interval: intervalOf(wsServer.ping_interval),
   listen: z.boolean().default(true),
   /** Connections the bridge opens to other WebSocket servers; `subscriptions` default to the routing's topics. */
-  clients: z.array(WebSocketClientOptionsSchema).default([]),
+  clients: z.array(websocketClientSchema).default([]),
 });
 
 export const statusSectionSchema = z.strictObject({
   enabled: z.boolean().default(true),
   address: z.string().min(1).default('127.0.0.1'),
-  port: port.default(DEFAULT_STATUS_PORT),
+  port: tcpPortSchema('the status listener').default(DEFAULT_STATUS_PORT),
 });
 
 export const stateSectionSchema = z.strictObject({

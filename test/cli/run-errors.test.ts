@@ -32,7 +32,7 @@ test('config errors: every problem named by file, path and rule; exit 2', async 
     assert.is(r.out, '');
     const lines = r.err.trim().split('\n');
     assert.is(lines[0], `comm-bridge run: config_invalid: ${file}: legacy.nodes.sensor.p: "abc" is not a port (0-65535 or "47757/tcp")`);
-    assert.ok(lines.includes(`${file}: broker.default_port: Too big: expected number to be <=65535`), r.err);
+    assert.ok(lines.includes(`${file}: broker.default_port: 99999 is not a port (0-65535 or "47757/tcp")`), r.err);
     assert.ok(lines.includes(`${file}: routing.echo_window_ms: Too small: expected number to be >=0`), r.err);
     assert.ok(lines.includes(`${file}: brokr: unknown field (not part of the config)`), r.err);
     assert.ok(!r.err.includes('    at '), 'no stack trace');

@@ -65,7 +65,7 @@ test('errors name the source, the path and the rule, all at once', () => {
   assert.match(e.message, 'bridge.json: legacy.nodes.sensor.p: 70000 is not a port (0-65535 or "47757/tcp")');
   assert.match(e.message, 'bridge.json: broker.bogus: unknown field (not part of the broker section)');
   assert.match(e.message, 'bridge.json: websocket.clients.0.url: expected a ws:// or wss:// URL');
-  assert.match(e.message, 'bridge.json: status.port: a port is 0-65535 (0 = any free port)');
+  assert.match(e.message, 'bridge.json: status.port: -1 is not a port (0-65535 or "47757/tcp")');
   assert.is(e.path, e.issues[0]!.path);
 });
 
@@ -84,6 +84,67 @@ test('rules across sections', () => {
   const fmt = errorOf(() => parseBridgeConfig({ log_format: 'json', legacy: { log_format: 'ascii' } }));
   assert.match(fmt.message, 'legacy.log_format: set log_format at the top level');
   assert.is(parseBridgeConfig({ log_format: 'json', legacy: { log_format: 'json' } }).log_format, 'json');
+});
+
+test('every port and interval takes the legacy forms: "9999/tcp" and "30 secs" as well as numbers', () => {
+  const c = parseBridgeConfig({
+    status: { port: '27000/tcp' },
+    broker: {
+      default_port: '9998/tcp',
+      default_connect_retry: '500 msecs',
+      default_listen_retry: '2 mins',
+      unpeer_timeout: '5 secs',
+      connect_timeout: 2,
+      handshake_timeout: '1 min',
+      peers: [{ address: '10.0.0.5', port: '9997/tcp', retry: '10 secs' }, { address: '10.0.0.6', port: 9996, retry: 3 }],
+    },
+    websocket: {
+      listen_port: '27001/tcp',
+      ping_interval: '10 secs',
+      clients: [{ url: 'ws://10.0.0.7', connect_timeout: '3 secs', ping_interval: '250 msecs', reconnect: { initial_delay: '2 secs', max_delay: '1 min' } }, { url: 'ws://10.0.0.8', reconnect: false }],
+    },
+  });
+  assert.is(c.status.port, 27000);
+  const b = c.broker;
+  assert.equal([b.default_port, b.default_connect_retry, b.default_listen_retry, b.unpeer_timeout, b.connect_timeout, b.handshake_timeout], [9998, 0.5, 120, 5, 2, 60]);
+  assert.equal(b.peers, [{ address: '10.0.0.5', port: 9997, retry: 10 }, { address: '10.0.0.6', port: 9996, retry: 3 }]);
+  const w = c.websocket;
+  assert.equal([w.listen_port, w.ping_interval], [27001, 10]);
+  const [c1, c2] = w.clients;
+  assert.equal([c1?.connect_timeout, c1?.ping_interval, c1?.reconnect], [3, 0.25, { initial_delay: 2, max_delay: 60, multiplier: 2, jitter: 0.5, max_attempts: 0 }]);
+  assert.equal([c2?.reconnect, c2?.connect_timeout, c2?.ping_interval], [false, 10, 5], 'the sections\' own defaults still apply');
+  // Defaults untouched; what the Broker endpoint is built from is plain numbers.
+  const d = parseBridgeConfig({});
+  assert.equal([d.status.port, d.broker.default_port, d.broker.default_connect_retry, d.broker.default_listen_retry, d.websocket.listen_port, d.websocket.ping_interval], [27758, 9999, 1, 30, 27759, 5]);
+  assert.equal(d.websocket.clients, []);
+  assert.equal(parseBridgeConfig({ websocket: { clients: [{ url: 'ws://x' }] } }).websocket.clients[0]?.reconnect, { initial_delay: 1, max_delay: 30, multiplier: 2, jitter: 0.5, max_attempts: 0 });
+  const opts = endpointOptionsOf(b);
+  assert.equal([opts.default_port, opts.default_connect_retry, opts.default_listen_retry], [9998, 0.5, 120]);
+
+  const e = errorOf(() =>
+    parseBridgeConfig(
+      {
+        status: { port: 'http' },
+        broker: { default_port: '9999/udp', default_listen_retry: 'soon', peers: [{ address: '10.0.0.5', port: 70000, retry: -1 }] },
+        websocket: { listen_port: 1.5, ping_interval: '5 fortnights', clients: [{ url: 'ws://x', reconnect: { initial_delay: 'later' } }, { url: 'ws://y', reconnect: true }] },
+      },
+      'bridge.json',
+    ),
+  );
+  assert.equal(
+    e.message.split('\n').sort(),
+    [
+      'bridge.json: broker.default_listen_retry: "soon" is not an interval (e.g. 30, "30 secs", "2 mins")',
+      'bridge.json: broker.default_port: "9999/udp": the Broker endpoint runs over TCP only',
+      'bridge.json: broker.peers.0.port: 70000 is not a port (0-65535 or "47757/tcp")',
+      'bridge.json: broker.peers.0.retry: interval must be a non-negative number of seconds, got -1',
+      'bridge.json: status.port: "http" is not a port (0-65535 or "47757/tcp")',
+      'bridge.json: websocket.clients.0.reconnect.initial_delay: "later" is not an interval (e.g. 30, "30 secs", "2 mins")',
+      'bridge.json: websocket.clients.1.reconnect: expected false or object',
+      'bridge.json: websocket.listen_port: 1.5 is not a port (0-65535 or "47757/tcp")',
+      'bridge.json: websocket.ping_interval: "5 fortnights" is not an interval (e.g. 30, "30 secs", "2 mins")',
+    ],
+  );
 });
 
 test('JSON text: syntax errors name the file', () => {
