@@ -101,6 +101,9 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
   private readonly tls: TlsMaterials | undefined;
   private readonly startedAt: number;
   private readonly closing = new Map<number, () => void>();
+  /** The session in (or entering) the SYNC phase, and those waiting for their turn, in order. */
+  private syncHolder: number | undefined;
+  private readonly syncQueue: number[] = [];
   private listener: Listener | undefined;
   private nextId = 10_000;
   private current: LegacyConfig;
@@ -364,9 +367,36 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
     this.emit(event, ...args);
   }
 
+  /** @internal Section 6.3: one peer syncs at a time. True = go now; false = queued. */
+  syncTurn(id: number): boolean {
+    if (this.syncHolder === undefined || this.syncHolder === id) {
+      this.syncHolder = id;
+      return true;
+    }
+    if (!this.syncQueue.includes(id)) this.syncQueue.push(id);
+    return false;
+  }
+
+  /** @internal The holder's SYNC phase is over (RUNNING, or the session is gone): next in line. */
+  syncDone(id: number): void {
+    if (this.syncHolder !== id) return;
+    this.syncHolder = undefined;
+    while (this.syncHolder === undefined && this.syncQueue.length > 0) {
+      const next = this.syncQueue.shift()!;
+      const s = this.sessions.get(next);
+      if (s === undefined) continue;
+      this.syncHolder = next;
+      // May end in syncDone(next) at once (we send our state in one go), which moves the queue on.
+      s.grantSync();
+    }
+  }
+
   /** @internal A session is gone. */
   sessionClosed(id: number): void {
     this.sessions.delete(id);
+    const queued = this.syncQueue.indexOf(id);
+    if (queued >= 0) this.syncQueue.splice(queued, 1);
+    this.syncDone(id);
     const done = this.closing.get(id);
     this.closing.delete(id);
     done?.();

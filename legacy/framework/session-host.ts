@@ -91,6 +91,14 @@ export class SessionHostImpl implements SessionHost {
     this.fw.raise('remote_log_write', s.peer, entries);
   }
 
+  syncTurn(s: PeerSessionView): boolean {
+    return this.fw.syncTurn(s.peer.id);
+  }
+
+  syncDone(s: PeerSessionView): void {
+    this.fw.syncDone(s.peer.id);
+  }
+
   stateSnapshot(): Iterable<readonly [string, BroVal]> {
     return this.fw.state.entries();
   }

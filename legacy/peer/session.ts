@@ -21,7 +21,9 @@ import type { EventPeer, PeerPhase, PeerSessionView, PeerSetup, SessionHost, Ses
 // One connection's protocol state machine (section 6): SETUP -> HANDSHAKE -> (SYNC) -> RUNNING.
 // Both sides send VERSION at once; on the peer's VERSION we send CAPS and our requests, then
 // PHASE_DONE; when both PHASE_DONEs are in, COMPRESS (if agreed), LOG_CREATE_WRITERs (if the peer
-// asked), state (if we are the sync sender) and RUNNING. The session never throws at its callers:
+// asked), state (if we are the sync sender) and RUNNING. Only one peer syncs at a time: a session
+// whose turn has not come stays in HANDSHAKE and reads nothing more until grantSync() (the
+// peer's bytes wait, undecoded, in the decoder). The session never throws at its callers:
 // bad input ends in `fail`, which logs, raises remote_connection_error and closes only this
 // connection.
 
@@ -77,6 +79,10 @@ export class PeerSession implements PeerSessionView {
   private peerSync: boolean | undefined;
   private peerWantsLogs = false;
   private syncRole: 'us' | 'peer' | undefined;
+  /** Queued for the SYNC phase behind another peer (section 6.3). */
+  private syncWaiting = false;
+  /** We hold the framework's sync turn until RUNNING. */
+  private syncTurn = false;
   private readonly prints = new PrintBuffer();
   private readonly logs: LogBatch;
   private handshakeTimer: TimerHandle | undefined;
@@ -210,7 +216,16 @@ export class PeerSession implements PeerSessionView {
     this.arrival = this.o.clock.monotonic();
     try {
       this.decoder.push(bytes);
-      while (!this.closing) {
+    } catch (err) {
+      return this.fail(toLegacyError(err).message);
+    }
+    this.drain();
+  }
+
+  /** Dispatch every complete message, unless closing or waiting for the sync turn. */
+  private drain(): void {
+    try {
+      while (!this.closing && !this.syncWaiting) {
         const m = this.decoder.next();
         if (m === undefined) break;
         this.stats.messagesIn++;
@@ -227,7 +242,8 @@ export class PeerSession implements PeerSessionView {
     if (!this.closing) {
       this.closing = true;
       try {
-        this.decoder.end();
+        // A peer queued for sync may have sent complete messages we have not read yet.
+        if (!this.syncWaiting) this.decoder.end();
         this.o.host.log(this, L.INFO, S.CHILD, err !== undefined ? `connection closed by peer (${err.message})` : 'connection closed by peer');
       } catch (e) {
         const reason = toLegacyError(e).message;
@@ -361,8 +377,29 @@ export class PeerSession implements PeerSessionView {
     });
     if (role === undefined) return this.enterRunning();
     if (role === 'conflict') return this.fail(SYNC_CONFLICT_REASON);
-    this.phase = 'sync';
     this.syncRole = role;
+    if (!h.syncTurn(this)) {
+      this.syncWaiting = true;
+      return h.log(this, L.INFO, S.CHILD, 'another sync in progress, waiting');
+    }
+    this.syncTurn = true;
+    this.startSync(role);
+  }
+
+  /** Our turn for the SYNC phase has come (the framework, after syncTurn returned false). */
+  grantSync(): void {
+    if (!this.syncWaiting || this.closing) return;
+    this.syncWaiting = false;
+    this.syncTurn = true;
+    this.o.host.log(this, L.INFO, S.CHILD, 'sync turn granted');
+    this.startSync(this.syncRole!);
+    // What the peer sent while we waited (its state, if it is the sender).
+    this.drain();
+  }
+
+  private startSync(role: 'us' | 'peer'): void {
+    const h = this.o.host;
+    this.phase = 'sync';
     if (role === 'peer') return h.log(this, L.INFO, S.CHILD, 'phase: sync, waiting for the peer\'s state');
     let n = 0;
     for (const [target, value] of h.stateSnapshot()) {
@@ -380,6 +417,10 @@ export class PeerSession implements PeerSessionView {
     this.handshakeTimer = undefined;
     this.o.host.log(this, L.INFO, S.CHILD, 'phase: running');
     this.o.host.handshakeDone(this);
+    if (this.syncTurn) {
+      this.syncTurn = false;
+      this.o.host.syncDone(this);
+    }
   }
 
   private onPing(m: PingMessage): void {

@@ -67,6 +67,14 @@ export interface SessionHost {
   print(s: PeerSessionView, records: PrintRecord[]): void;
   logCreateWriter(s: PeerSessionView, w: LogCreateWriter): void;
   logWrite(s: PeerSessionView, entries: LogEntry[]): void;
+  /**
+   * SYNC is one peer at a time (section 6.3, Bro's "another sync in progress, waiting..."):
+   * true = this session may sync now; false = it is queued and the framework calls its
+   * grantSync() when the peer ahead of it is RUNNING or gone.
+   */
+  syncTurn(s: PeerSessionView): boolean;
+  /** The session that had the turn is RUNNING: the next queued one goes. */
+  syncDone(s: PeerSessionView): void;
   /** Our synchronized state, for the SYNC phase when we are the sender. */
   stateSnapshot(): Iterable<readonly [string, BroVal]>;
   /** A state operation from an accepting peer with sync on; returns an inconsistency if checked. */

@@ -153,6 +153,62 @@ test('remote_check_sync_consistency: an INCR whose old value differs from ours r
   await h.fw.stop();
 });
 
+/**
+ * Section 6.3, one peer synced at a time: a real Bro (bro-bro-sync-runtime, server half, in
+ * memory) is in the middle of sending us its state when a second peer (a framework over loopback)
+ * finishes its handshake asking for ours. The second one waits in HANDSHAKE until Bro's state is
+ * in (or Bro is gone), then gets our state, which by then includes Bro's.
+ */
+async function twoSyncsAtOnce(): Promise<{ h: Harness; bro: ReturnType<typeof memoryTransportPair>[1]; rest: Uint8Array[]; a: Harness }> {
+  const h = await startFramework({ nodes: { peers: { host: '127.0.0.1', sync: true } } });
+  // Runtimes: Bro 3 s > us 2 s > A 0 s, so Bro sends to us and we send to A.
+  h.clock.advance(2_000);
+  h.fw.state.set('ours', stringVal('from the bridge'));
+  const [ours, bro] = memoryTransportPair();
+  const fromBro = replay('bro-bro-sync-runtime').filter((r) => r.dir === 's2c');
+  const handshakeDone = fromBro.findIndex((r) => r.msg.type === 'PHASE_DONE');
+  const stateDone = fromBro.findIndex((r, i) => r.msg.type === 'PHASE_DONE' && i > handshakeDone);
+  bro.start({ data: () => undefined, close: () => undefined });
+  h.fw.accept(ours);
+  for (const r of fromBro.slice(0, handshakeDone + 1)) bro.write(r.wire);
+  await until(() => /phase: sync, waiting for the peer's state/.test(h.log()), 'Bro in SYNC, sending');
+  const a = await startFramework({ listen: false, nodes: { b: { host: '127.0.0.1', p: h.port, connect: true, sync: true } } });
+  await until(() => /another sync in progress, waiting/.test(h.log()), 'A queued');
+  return { h, bro, rest: fromBro.slice(handshakeDone + 1, stateDone + 1).map((r) => r.wire), a };
+}
+
+test('one sync at a time: a second peer asking for state waits until the first sync is over', async () => {
+  const { h, bro, rest, a } = await twoSyncsAtOnce();
+  // A waits: no state, no RUNNING on either side; Bro's sync goes on.
+  await new Promise((r) => setTimeout(r, 30));
+  assert.is(a.of('remote_connection_handshake_done').length, 0);
+  assert.is(h.of('remote_connection_handshake_done').length, 0);
+  assert.equal(h.fw.peers().map((p) => p.phase).sort(), ['handshake', 'sync']);
+  assert.is(a.fw.state.get('ours'), undefined);
+  for (const w of rest) bro.write(w);
+  await until(() => a.of('remote_connection_handshake_done').length === 1, 'A running after its turn');
+  const done = h.of('remote_connection_handshake_done').map(([p]) => p.descr);
+  assert.equal(done, ['sync-server', 'comm-bridge'], 'Bro first, then A');
+  assert.match(h.log(), /sync turn granted/);
+  assert.match(h.log(), /phase: sync, sent 5 state value\(s\)/);
+  assert.is(plain(a.fw.state.get('ours')), 'from the bridge');
+  assert.is(plain(a.fw.state.get('sync_count')), 5, 'A got Bro\'s state too: it waited for it');
+  assert.equal(plain(a.fw.state.get('sync_tab')), [['beta', 2], ['alpha', 1]]);
+  await a.fw.stop();
+  await h.fw.stop();
+});
+
+test('one sync at a time: when the peer syncing goes away, the next one gets its turn', async () => {
+  const { h, bro, a } = await twoSyncsAtOnce();
+  bro.destroy();
+  await until(() => a.of('remote_connection_handshake_done').length === 1, 'A running');
+  assert.is(plain(a.fw.state.get('ours')), 'from the bridge');
+  assert.is(a.fw.state.get('sync_count'), undefined, 'Bro never finished');
+  assert.match(h.log(), /phase: sync, sent 1 state value\(s\)/);
+  await a.fw.stop();
+  await h.fw.stop();
+});
+
 test('MemorySyncStore: element operations on sets and tables build new values, never mutate', () => {
   const store = new MemorySyncStore();
   const set = { ...setVal(setType([BASE.addr]), [addrVal('10.0.0.1')]), id: '#vm#1#1' };
