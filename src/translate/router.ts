@@ -16,6 +16,7 @@ import { makeEvent, parseZeekMessage, writeData, type Data, type VectorData, typ
 import type { MessageOrigin } from '../../modern/hub.ts';
 import type { TranslationDirection, TranslationDrops } from './drops.ts';
 import { isTranslationError, translationError } from './errors.ts';
+import { EchoTable, type EchoDigest } from './echo-table.ts';
 import { brokerEventToLegacy, legacyArgsToBroker } from './events.ts';
 import { secondsToNs } from './time.ts';
 import type { ValueContext } from './values.ts';
@@ -93,24 +94,34 @@ export function wantsEvent(peer: LegacyPeerView, name: string): boolean {
   return m !== null && m.index === 0 && m[0].length === name.length;
 }
 
-/** FNV-1a over the bytes, two lanes: an echo key, not a security boundary. */
-function digest(bytes: Uint8Array): string {
+/** FNV-1a over the bytes, two lanes: an echo key, not a security boundary. Written into `out`. */
+function digestInto(bytes: Uint8Array, out: EchoDigest): EchoDigest {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ bytes.length;
   for (let i = 0; i < bytes.length; i++) {
     a = Math.imul(a ^ bytes[i]!, 0x01000193);
     b = Math.imul(b ^ bytes[bytes.length - 1 - i]!, 0x01000193);
   }
-  return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${bytes.length}`;
+  out.a = a;
+  out.b = b;
+  out.len = bytes.length;
+  return out;
 }
 
 const argsScratch = new ByteWriter(256);
+const digestScratch: EchoDigest = { a: 0, b: 0, len: 0 };
 
-/** Digest of an event's arguments as a bin v1 vector, encoded into a reused buffer. */
-function argsDigest(args: readonly Data[]): string {
+/** Digest of an event's arguments as a bin v1 vector, encoded into a reused buffer (valid until the next call). */
+function argsDigest(args: readonly Data[]): EchoDigest {
   const w = argsScratch.reset();
   writeData(w, { type: 'vector', elements: args as Data[] });
-  return digest(w.peek());
+  return digestInto(w.peek(), digestScratch);
+}
+
+/** A (legacy peer, event name) the bridge sent events of: its id in the echo table, and until when any of them can come back. */
+interface EchoName {
+  readonly id: number;
+  until: number;
 }
 
 export class EventRouter {
@@ -120,13 +131,15 @@ export class EventRouter {
   private readonly now: () => number;
   /** Participant id -> the legacy peer it publishes for. */
   private readonly participants = new Map<string, string | number>();
-  /** `${peer}\0${name}\0${digest}` -> expiry (ms), in insertion order. */
-  private readonly echoes = new Map<string, number>();
+  /** (name id, argument digest) -> expiry (ms), in insertion order (echo-table.ts: no heap objects per entry). */
+  private readonly echoes = new EchoTable();
   /**
-   * `${peer}\0${name}` -> latest expiry of an echo entry for it: a legacy event whose name was not
-   * sent to its peer within the window cannot be an echo, and skips encoding its arguments.
+   * peer -> event name -> the latest expiry of an echo entry for it: a legacy event whose name was
+   * not sent to its peer within the window cannot be an echo, and skips encoding its arguments.
    */
-  private readonly echoNames = new Map<string, number>();
+  private readonly echoNames = new Map<string | number, Map<string, EchoName>>();
+  private echoNameCount = 0;
+  private nextEchoName = 1;
 
   constructor(options: RouterOptions) {
     this.config = routingConfigSchema.parse(options.config ?? {});
@@ -171,11 +184,9 @@ export class EventRouter {
     let args: Data[];
     try {
       args = legacyArgsToBroker(ev, this.cx);
-      if (this.config.echo_window_ms > 0 && this.echoes.size > 0 && (this.echoNames.get(`${source.id}\u0000${ev.name}`) ?? -1) >= this.now()) {
-        const key = this.echoKey(source.id, ev.name, argsDigest(args));
-        const until = this.echoes.get(key);
-        if (until !== undefined && until >= this.now()) {
-          this.echoes.delete(key);
+      const en = this.config.echo_window_ms > 0 && this.echoes.size > 0 ? this.echoNames.get(source.id)?.get(ev.name) : undefined;
+      if (en !== undefined && en.until >= this.now()) {
+        if (this.echoes.take(en.id, argsDigest(args), this.now())) {
           throw translationError('echo_suppressed', `${ev.name} came back from ${source.node} right after the bridge sent it there`);
         }
       }
@@ -192,7 +203,7 @@ export class EventRouter {
     }
     const publications = this.topicsFor(source, ev.name).map((t) => ({ topic: t, message }));
     const forwards: LegacyPeerView[] = [];
-    let d: string | undefined;
+    let d: EchoDigest | undefined;
     if (this.config.forward_remote_events) {
       for (const p of peers) {
         if (p.id === source.id || !p.running || !wantsEvent(p, ev.name)) continue;
@@ -246,24 +257,33 @@ export class EventRouter {
     return routes;
   }
 
-  private echoKey(peer: string | number, name: string, argsDigest: string): string {
-    return `${peer}\u0000${name}\u0000${argsDigest}`;
-  }
-
-  private rememberEcho(peer: string | number, name: string, argsDigest: string): void {
+  private rememberEcho(peer: string | number, name: string, d: EchoDigest): void {
     if (this.config.echo_window_ms === 0) return;
     const now = this.now();
-    for (const [k, until] of this.echoes) {
-      if (until >= now && this.echoes.size < 4096) break;
-      this.echoes.delete(k);
-    }
-    const key = this.echoKey(peer, name, argsDigest);
     const until = now + this.config.echo_window_ms;
-    this.echoes.delete(key);
-    this.echoes.set(key, until);
-    const names = this.echoNames;
-    if (names.size >= 4096) for (const [k, u] of names) if (u < now) names.delete(k);
-    names.set(`${peer}\u0000${name}`, until);
+    let byName = this.echoNames.get(peer);
+    let en = byName?.get(name);
+    if (en === undefined) {
+      if (this.echoNameCount >= 4096) this.sweepEchoNames(now);
+      if (byName === undefined) this.echoNames.set(peer, (byName = new Map()));
+      // Ids are never reused: a swept name's entries have expired, and cannot match a new name.
+      en = { id: this.nextEchoName++ | 0, until };
+      byName.set(name, en);
+      this.echoNameCount++;
+    }
+    en.until = until;
+    this.echoes.remember(en.id, d, now, until);
+  }
+
+  private sweepEchoNames(now: number): void {
+    for (const [peer, byName] of this.echoNames) {
+      for (const [name, en] of byName) {
+        if (en.until >= now) continue;
+        byName.delete(name);
+        this.echoNameCount--;
+      }
+      if (byName.size === 0) this.echoNames.delete(peer);
+    }
   }
 }
 
