@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeCapture, decodeMain, type DecodedLine } from '../../src/cli/decode.ts';
 import { DECODERS, PROTOCOL_NAMES } from '../../src/cli/protocols.ts';
@@ -218,6 +218,43 @@ test('the installed entry point runs decode (and lists it in help)', () => {
   assert.match(help.stdout, /decode FILE/);
   assert.match(help.stdout, /record --listen/);
   assert.match(help.stdout, /replay FILE/);
+});
+
+test('the installed executable decodes a legacy capture with --protocol legacy (broping)', () => {
+  // The file package.json registers as the `comm-bridge` bin, run as a program (shebang, mode).
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+  const bin = fileURLToPath(new URL(`../../${pkg.bin['comm-bridge']}`, import.meta.url));
+  const capture = fileURLToPath(new URL('../../fixtures/legacy/broping.jsonl', import.meta.url));
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}` };
+  const run = spawnSync(bin, ['decode', capture, '--protocol', 'legacy'], { encoding: 'utf8', env });
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stderr, '');
+  const out = lines(run.stdout);
+  assert.equal([...new Set(out.map((l) => l['conn']))], [0]);
+  assert.equal(
+    out.map((l) => `${String(l['dir'])} ${String(l['type'])}${l['event'] !== undefined ? ` ${String(l['event'])}` : ''}`),
+    [
+      'c2s VERSION', 's2c VERSION', 's2c SERIAL', 's2c CAPS', 's2c REQUEST_EVENTS', 's2c PHASE_DONE',
+      'c2s REQUEST_EVENTS', 'c2s CAPS', 'c2s PHASE_DONE',
+      'c2s SERIAL ping', 's2c SERIAL pong', 'c2s SERIAL ping', 's2c SERIAL pong', 'c2s SERIAL ping', 's2c SERIAL pong',
+    ],
+  );
+  const [cv, sv] = out;
+  assert.equal([cv!['protocol'], cv!['cache_size'], cv!['data_format'], cv!['runtime']], [7, 1000, 26, 0], 'Broccoli\'s VERSION');
+  assert.equal([sv!['protocol'], sv!['cache_size'], sv!['data_format'], sv!['runtime'], sv!['class']], [7, 3000, 26, 3, ''], 'Bro\'s VERSION');
+  assert.equal(out[4]!['events'], ['ping']);
+  assert.equal(out[6]!['events'], ['pong']);
+  type Arg = { type: string; value: number };
+  const pings = out.filter((l) => l['event'] === 'ping').map((l) => l['args'] as Arg[]);
+  const pongs = out.filter((l) => l['event'] === 'pong').map((l) => l['args'] as Arg[]);
+  assert.equal(pings.map((a) => a.map((x) => x.type)), [['time', 'count'], ['time', 'count'], ['time', 'count']]);
+  assert.equal(pings.map((a) => a[1]!.value), [0, 1, 2], 'ping sequence numbers');
+  assert.equal(pongs.map((a) => a.map((x) => x.type)), [['time', 'time', 'count'], ['time', 'time', 'count'], ['time', 'time', 'count']]);
+  assert.equal(pongs.map((a) => a[2]!.value), [0, 1, 2], 'pong sequence numbers');
+  for (let i = 0; i < 3; i++) {
+    assert.is(pongs[i]![0]!.value, pings[i]![0]!.value, 'the pong echoes the ping\'s time');
+    assert.ok(pongs[i]![1]!.value > pings[i]![0]!.value, 'Bro\'s receive time is later');
+  }
 });
 
 test.run();
