@@ -72,6 +72,8 @@ class Sender {
   readonly ep: Endpoint;
   acked = 0;
   lost = 0;
+  /** Next sequence number of a latency probe event. */
+  private seq = 0;
   private onAck: (() => void) | undefined;
   private onPong: ((v: Data) => void) | undefined;
 
@@ -149,29 +151,38 @@ class Sender {
     return { delivered: this.acked, overflows: stats?.num_overflows ?? overflows, peerKept: this.lost === 0 };
   }
 
-  /** Publishes `rate` events/s for `seconds`; round-trip times in microseconds. */
+  /**
+   * Publishes `rate` events/s for `seconds`; round-trip times in microseconds, sorted, one sample
+   * per event that came back (in arrival order before sorting, so a lost event leaves no slot).
+   * Events carry a sequence number that keeps counting across runs, so a late answer from an
+   * earlier run is not taken for one of this run.
+   */
   async latency(rate: number, seconds: number): Promise<Float64Array> {
     const total = Math.round(rate * seconds);
+    const seq0 = this.seq;
+    this.seq += total;
     const sentAt = new Float64Array(total);
+    const seen = new Uint8Array(total);
     const rtt = new Float64Array(total);
     let received = 0;
+    let sent = 0;
     this.onPong = (v) => {
       const m = asZeekMessage(v);
       if (m?.kind !== 'event') return;
       const a = m.args[0];
       if (a?.type !== 'integer') return;
-      const i = Number(a.value);
-      rtt[i] = (performance.now() - sentAt[i]!) * 1000;
-      received++;
+      const i = Number(a.value) - seq0;
+      if (i < 0 || i >= sent || seen[i] === 1) return;
+      seen[i] = 1;
+      rtt[received++] = (performance.now() - sentAt[i]!) * 1000;
     };
     const t0 = performance.now();
-    let sent = 0;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
         while (sent < due) {
           sentAt[sent] = performance.now();
-          this.ep.publish(PING, benchEvent(sent));
+          this.ep.publish(PING, benchEvent(seq0 + sent));
           sent++;
         }
         if (sent >= total) {
