@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { asZeekMessage, count, integer, makeEvent, str, type Data } from '../modern/data/index.ts';
 import { Endpoint, type OverflowPolicy } from '../modern/endpoint/index.ts';
-import { fmtStat, percentile, stat, type BenchRow } from './common.ts';
+import { fmtStat, pacedRoundTrips, percentile, stat, type BenchRow } from './common.ts';
 
 export type { BenchRow as PeeringBenchRow, Stat } from './common.ts';
 
@@ -152,50 +152,31 @@ class Sender {
   }
 
   /**
-   * Publishes `rate` events/s for `seconds`; round-trip times in microseconds, sorted, one sample
-   * per event that came back (in arrival order before sorting, so a lost event leaves no slot).
-   * Events carry a sequence number that keeps counting across runs, so a late answer from an
-   * earlier run is not taken for one of this run.
+   * Publishes `rate` events/s for `seconds` (pacedRoundTrips); round-trip times in microseconds,
+   * sorted, one per event that came back. Event numbers keep counting across runs, so a late
+   * answer from an earlier run is not taken for one of this run.
    */
   async latency(rate: number, seconds: number): Promise<Float64Array> {
-    const total = Math.round(rate * seconds);
     const seq0 = this.seq;
-    this.seq += total;
-    const sentAt = new Float64Array(total);
-    const seen = new Uint8Array(total);
-    const rtt = new Float64Array(total);
-    let received = 0;
-    let sent = 0;
-    this.onPong = (v) => {
-      const m = asZeekMessage(v);
-      if (m?.kind !== 'event') return;
-      const a = m.args[0];
-      if (a?.type !== 'integer') return;
-      const i = Number(a.value) - seq0;
-      if (i < 0 || i >= sent || seen[i] === 1) return;
-      seen[i] = 1;
-      rtt[received++] = (performance.now() - sentAt[i]!) * 1000;
-    };
-    const t0 = performance.now();
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
-        while (sent < due) {
-          sentAt[sent] = performance.now();
-          this.ep.publish(PING, benchEvent(seq0 + sent));
-          sent++;
-        }
-        if (sent >= total) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 1);
-    });
-    const until = performance.now() + 2000;
-    while (received < total && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
-    this.onPong = undefined;
-    if (received < total) this.lost += total - received;
-    return rtt.subarray(0, received).sort();
+    this.seq += Math.round(rate * seconds);
+    const r = await pacedRoundTrips(
+      rate,
+      seconds,
+      seq0,
+      (seq) => this.ep.publish(PING, benchEvent(seq)),
+      (onAnswer) => {
+        this.onPong =
+          onAnswer &&
+          ((v) => {
+            const m = asZeekMessage(v);
+            if (m?.kind !== 'event') return;
+            const a = m.args[0];
+            if (a?.type === 'integer') onAnswer(Number(a.value));
+          });
+      },
+    );
+    this.lost += r.lost;
+    return r.us;
   }
 }
 

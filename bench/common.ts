@@ -156,3 +156,62 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 
   }
   return true;
 }
+
+/** What one paced round-trip run gives. */
+export interface RoundTrips {
+  /** Round-trip times (µs) of the events that came back, ascending: one sample per event. */
+  us: Float64Array;
+  /** Events sent whose answer did not arrive within the drain time. */
+  lost: number;
+}
+
+/**
+ * The load of the round-trip rows (bench/broker-peering.ts, bench/raw-pipe.ts), in one place so they
+ * measure alike: `rate` events/s for `seconds`, paced by a 1 ms interval timer that sends every event
+ * due by then (⌊elapsed × rate⌋ since the start), one `send` per event, each stamped with
+ * performance.now() just before it is sent; then up to `drainMs` for the answers.
+ *
+ * `send(seq)` sends event number `seq` (seq0, seq0 + 1, ...); `listen(h)` installs `h`, to be called
+ * with the number of each answer as it arrives (undefined removes it). Samples are taken in arrival
+ * order, one per event of this run already sent (numbers outside the run and repeats are ignored),
+ * so a lost event leaves no slot and a late answer of an earlier run does not count.
+ */
+export async function pacedRoundTrips(
+  rate: number,
+  seconds: number,
+  seq0: number,
+  send: (seq: number) => void,
+  listen: (onAnswer: ((seq: number) => void) | undefined) => void,
+  drainMs = 2000,
+): Promise<RoundTrips> {
+  const total = Math.round(rate * seconds);
+  const sentAt = new Float64Array(total);
+  const seen = new Uint8Array(total);
+  const us = new Float64Array(total);
+  let received = 0;
+  let sent = 0;
+  listen((seq) => {
+    const i = seq - seq0;
+    if (i < 0 || i >= sent || seen[i] === 1) return;
+    seen[i] = 1;
+    us[received++] = (performance.now() - sentAt[i]!) * 1000;
+  });
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+      while (sent < due) {
+        sentAt[sent] = performance.now();
+        send(seq0 + sent);
+        sent++;
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  await waitFor(() => received >= total, drainMs);
+  listen(undefined);
+  return { us: us.subarray(0, received).sort(), lost: total - received };
+}
