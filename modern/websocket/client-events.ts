@@ -32,4 +32,8 @@ export interface WebSocketClientStats {
   connects: number;
   /** Connections given up because the server stopped answering pings. */
   pingTimeouts: number;
+  /** Payload bytes of the messages received from the server, over all connections (ack included). */
+  bytesIn: number;
+  /** Payload bytes of the messages sent to the server, over all connections (subscriptions included). */
+  bytesOut: number;
 }

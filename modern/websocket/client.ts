@@ -41,6 +41,10 @@ interface Conn {
   /** Heard from the server since the last ping. */
   alive: boolean;
   failure: WebSocketErrorEvent | undefined;
+  /** Messages handed to the socket whose write has not completed yet (the client's send queue). */
+  unflushed: number;
+  /** Write callback shared by every send on this connection (no closure per message). */
+  readonly written: () => void;
 }
 
 /** An explicit `:PORT` in the authority (URL() forgets one that equals the scheme's 80/443). */
@@ -57,7 +61,7 @@ function normalizeClientUrl(url: string): string {
 export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
   readonly options: ResolvedClientOptions;
   readonly url: string;
-  readonly stats: WebSocketClientStats = { published: 0, unsent: 0, received: 0, errors: 0, connects: 0, pingTimeouts: 0 };
+  readonly stats: WebSocketClientStats = { published: 0, unsent: 0, received: 0, errors: 0, connects: 0, pingTimeouts: 0, bytesIn: 0, bytesOut: 0 };
   private readonly clock: Clock;
   private readonly backoff: Backoff | undefined;
   private topics: string[];
@@ -110,6 +114,15 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
     return this.topics;
   }
 
+  /**
+   * Messages waiting to be written towards the server: published (or the subscription message)
+   * but not yet flushed by the socket. The client keeps no queue of its own, so this is the
+   * socket's backlog in messages; 0 while not connected.
+   */
+  get queued(): number {
+    return this.conn?.unflushed ?? 0;
+  }
+
   /** True when the socket wants the caller to wait for the `drain` event before publishing more. */
   get congested(): boolean {
     return this.conn?.socket?.writableNeedDrain ?? false;
@@ -144,8 +157,7 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
       this.stats.unsent++;
       return 0;
     }
-    c.cork?.();
-    c.ws.send(dataMessageToJson(topic, value));
+    this.send(c, dataMessageToJson(topic, value));
     this.stats.published++;
     return 1;
   }
@@ -234,7 +246,22 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
       headers: { [APPLICATION_NAME_HEADER]: o.application_name },
       ...(this.url.startsWith('wss:') ? clientTlsOptions(o) : {}),
     });
-    const c: Conn = { ws, socket: undefined, cork: undefined, acked: false, sent: [...this.topics], resubscribing: false, timer: undefined, pinger: undefined, alive: true, failure: undefined };
+    const c: Conn = {
+      ws,
+      socket: undefined,
+      cork: undefined,
+      acked: false,
+      sent: [...this.topics],
+      resubscribing: false,
+      timer: undefined,
+      pinger: undefined,
+      alive: true,
+      failure: undefined,
+      unflushed: 0,
+      written: () => {
+        c.unflushed--;
+      },
+    };
     this.conn = c;
     c.timer = this.clock.setTimeout(() => {
       c.failure ??= errorEvent(ErrorCode.PEER_UNAVAILABLE, `${PEER_UNAVAILABLE_TEXT}: no ack within connect_timeout`, this.unknownPeer);
@@ -244,12 +271,13 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
       c.socket = res.socket as Socket;
       c.cork = tickCorker(c.socket);
     });
-    ws.on('open', () => ws.send(subscriptionsToJson(c.sent)));
+    ws.on('open', () => this.send(c, subscriptionsToJson(c.sent)));
     ws.on('pong', () => {
       c.alive = true;
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       c.alive = true;
+      this.stats.bytesIn += data.length;
       if (this.conn !== c || isBinary) return;
       if (c.acked) this.onMessage(data);
       else this.onFirstMessage(c, data);
@@ -258,6 +286,14 @@ export class WebSocketClient extends TypedEmitter<WebSocketClientEvents> {
       c.failure ??= errorEvent(ErrorCode.PEER_UNAVAILABLE, `${PEER_UNAVAILABLE_TEXT}: ${err.message}`, this.unknownPeer, err);
     });
     ws.on('close', (code, reason) => this.onClose(c, code, reason.toString('utf8')));
+  }
+
+  /** One text message; its write callback keeps `queued` (c.unflushed) up to date. */
+  private send(c: Conn, text: string): void {
+    c.cork?.();
+    c.unflushed++;
+    this.stats.bytesOut += Buffer.byteLength(text);
+    c.ws.send(text, c.written);
   }
 
   private onFirstMessage(c: Conn, data: Buffer): void {

@@ -208,6 +208,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     const cork = tickCorker(socket);
     const link: ClientLink = {
       sendText: (text) => {
+        // Payload bytes: a string's UTF-8 length is computed without encoding it here.
+        session.counters.bytesOut += typeof text === 'string' ? Buffer.byteLength(text) : text.byteLength;
         cork();
         ws.send(text, { binary: false });
       },
@@ -220,6 +222,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     const session = new ClientSession(this.hub, link, this.sessionConfig, { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, applicationName);
     this.sessions.set(session, { ws, socket });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      session.counters.bytesIn += data.length;
       if (isBinary) session.onBinary();
       else session.onText(data);
     });

@@ -57,6 +57,10 @@ export interface SessionCounters {
   sent: number;
   /** Messages discarded by the overflow policy. */
   dropped: number;
+  /** Payload bytes of the messages received from the client (frame headers and control frames not counted). */
+  bytesIn: number;
+  /** Payload bytes of the messages handed to the client's socket: ack, errors and data. */
+  bytesOut: number;
 }
 
 export interface SessionConfig {
@@ -83,7 +87,7 @@ const utf8Lossy = new TextDecoder('utf-8');
 export class ClientSession {
   state: SessionState = SessionState.AWAITING_SUBSCRIPTIONS;
   readonly info: WebSocketClientInfo;
-  readonly counters: SessionCounters = { inputs: 0, published: 0, errors: 0, sent: 0, dropped: 0 };
+  readonly counters: SessionCounters = { inputs: 0, published: 0, errors: 0, sent: 0, dropped: 0, bytesIn: 0, bytesOut: 0 };
   /** Set by any traffic from the client; the ping timer clears it. */
   alive = true;
   private handle: ParticipantHandle | undefined;

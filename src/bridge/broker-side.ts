@@ -215,8 +215,8 @@ export class BrokerSide {
     for (const [id, s] of this.endpoint.peeringStats()) {
       apply(`broker:${id}`, { eventsIn: s.messages_in, eventsOut: s.messages_out, bytesIn: s.bytes_in, bytesOut: s.bytes_out }, s.num_queued);
     }
-    for (const [id, s] of this.server?.clientStats() ?? []) apply(`websocket:${id}`, { eventsIn: s.published, eventsOut: s.sent, bytesIn: 0, bytesOut: 0 }, s.queued);
-    this.clients.forEach((c, i) => apply(`websocket-out:${i}`, { eventsIn: c.stats.received, eventsOut: c.stats.published, bytesIn: 0, bytesOut: 0 }, 0));
+    for (const [id, s] of this.server?.clientStats() ?? []) apply(`websocket:${id}`, { eventsIn: s.published, eventsOut: s.sent, bytesIn: s.bytesIn, bytesOut: s.bytesOut }, s.queued);
+    this.clients.forEach((c, i) => apply(`websocket-out:${i}`, { eventsIn: c.stats.received, eventsOut: c.stats.published, bytesIn: c.stats.bytesIn, bytesOut: c.stats.bytesOut }, c.queued));
   }
 
   /** Closes outbound WebSockets, the WebSocket server, the main participant, then the endpoint (BYE to every peer). */

@@ -11,8 +11,10 @@ import type { ListenerInfo, StatusDocument } from '../../src/bridge/index.ts';
 import { listenerLines } from '../../src/cli/run.ts';
 import { formatStatus } from '../../src/cli/status.ts';
 import type { DropRecord } from '../../src/translate/drops.ts';
+import { LocalHub } from '../../modern/local-hub.ts';
+import { WebSocketServer } from '../../modern/websocket/index.ts';
 import { startFramework } from '../legacy/framework-helpers.ts';
-import { brokerPeer, legacyHandshakeDone, startBridge, until } from './bridge-helpers.ts';
+import { brokerPeer, legacyHandshakeDone, startBridge, until, wsPeer } from './bridge-helpers.ts';
 
 test('/status and /metrics of a bridge with a Bro peer and a Broker peer; drops counted; JSON logs', async () => {
   const bro = await startFramework({ local_events: ['ping'], nodes: { bridge: { host: '127.0.0.1', events: '/^ping$/' } } });
@@ -79,6 +81,59 @@ test('/status and /metrics of a bridge with a Bro peer and a Broker peer; drops 
   assert.match(String(reporter[0]!['message']), /^dropped broker to legacy ping from [0-9a-f-]+: type_mismatch: /);
   await bro.fw.stop();
   await zeek.ep.shutdown();
+});
+
+test('WebSocket peers, inbound and outbound: payload bytes in/out equal to what the other side counted, and the outbound queue depth', async () => {
+  // A Zeek 8 `Cluster::listen_websocket` that the bridge dials, and a WebSocket client of the bridge's own server.
+  const zeekHub = new LocalHub();
+  const zeekWs = await WebSocketServer.listen(zeekHub, { listen_addr: '127.0.0.1', listen_port: 0, ping_interval: 0, flavor: 'zeek' });
+  const atZeek: string[] = [];
+  const zeek = zeekHub.attach({ id: 'zeek-script', onData: (topic) => atZeek.push(topic) }, ['zeek/legacy/']);
+  const t = await startBridge({
+    websocket: { clients: [{ url: `ws://127.0.0.1:${zeekWs.address.port}`, reconnect: false, ping_interval: 0 }] },
+    routing: { subscribe: ['zeek/to-legacy/'] },
+  });
+  const client = await wsPeer(t.port.websocket, ['zeek/legacy/']);
+  const inKey = `websocket:${[...t.bridge.broker.server!.clientStats().keys()][0]}`;
+  await until(() => t.status('websocket-out:0') === 'peered' && t.status(inKey) === 'peered', 'both WebSocket peers');
+
+  // Traffic every way: the bridge publishes to both; the client and Zeek publish to the bridge.
+  for (let i = 0; i < 3; i++) t.bridge.broker.publish('zeek/legacy/x/', makeEvent('e', [count(i), str('x'.repeat(100 * i))]));
+  // The outbound connection keeps no queue of its own: these messages wait in its socket until the
+  // end of the tick, and the queue depth says so (the metrics are read in the same tick).
+  assert.match(t.bridge.metrics(), 'comm_bridge_peer_queue_depth{peer="ws://127.0.0.1:' + zeekWs.address.port + '/v1/messages/json",protocol="websocket"} 3');
+  client.ws.publish('zeek/to-legacy/', makeEvent('from_client', [str('ü')]));
+  zeek.publish('zeek/to-legacy/', makeEvent('from_zeek', [count(7)]));
+  await until(() => client.got.length === 3 && atZeek.length === 3, 'the bridge\'s events at both');
+
+  const zeekSide = (): { bytesIn: number; bytesOut: number } => [...zeekWs.clientStats().values()][0]!;
+  const peer = (key: string) => t.bridge.status().peers.find((p) => p.key === key)!;
+  // Equal once the last messages have arrived; both ends count payload bytes independently.
+  await until(() => {
+    const i = peer(inKey);
+    const o = peer('websocket-out:0');
+    return i.bytesIn === client.ws.stats.bytesOut && i.bytesOut === client.ws.stats.bytesIn && o.bytesOut === zeekSide().bytesIn && o.bytesIn === zeekSide().bytesOut;
+  }, 'bytes as counted by the other side');
+  const i = peer(inKey);
+  const o = peer('websocket-out:0');
+  // Inbound: subscriptions + one publication in; ack + three events out. Outbound: subscriptions + three events out; ack + one event in.
+  assert.ok(i.bytesIn > Buffer.byteLength('["zeek/legacy/"]') && i.bytesOut > 300, JSON.stringify(i));
+  assert.ok(o.bytesOut > 300 && o.bytesIn > Buffer.byteLength('{"type":"ack"}'), JSON.stringify(o));
+  assert.equal([i.eventsIn, i.eventsOut, o.eventsIn, o.eventsOut], [1, 3, 1, 3]);
+  await until(() => peer('websocket-out:0').queueDepth === 0, 'the outbound queue flushed');
+  assert.is(peer(inKey).queueDepth, 0);
+
+  const metrics = t.bridge.metrics();
+  assert.match(metrics, `comm_bridge_peer_bytes_total{peer="${o.name}",protocol="websocket",direction="out"} ${o.bytesOut}`);
+  assert.match(metrics, `comm_bridge_peer_bytes_total{peer="${o.name}",protocol="websocket",direction="in"} ${o.bytesIn}`);
+  assert.match(metrics, `comm_bridge_peer_bytes_total{peer="${i.name}",protocol="websocket",direction="in"} ${i.bytesIn}`);
+  assert.match(metrics, `comm_bridge_peer_bytes_total{peer="${i.name}",protocol="websocket",direction="out"} ${i.bytesOut}`);
+  assert.match(metrics, `comm_bridge_peer_queue_depth{peer="${o.name}",protocol="websocket"} 0`);
+
+  await client.ws.close();
+  await t.bridge.stop();
+  zeek.close();
+  await zeekWs.close();
 });
 
 test('a legacy port in use with listen_retry: the bridge starts, reports the port as waiting, binds on a later retry', async () => {
