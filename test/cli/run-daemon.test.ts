@@ -1,7 +1,8 @@
 // `comm-bridge run` with a temp config on ephemeral ports as a child process: it reports the bound
 // ports, `comm-bridge status` shows its peers of both worlds, SIGHUP adds a node while the
 // unchanged peer stays connected (a broken config on SIGHUP is refused, the daemon keeps running),
-// and SIGTERM stops it cleanly (exit 0, peers closed, logs flushed with #close).
+// and SIGTERM — or SIGINT, as Ctrl-C sends — stops it cleanly (exit 0, peers closed, logs flushed
+// with #close).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -88,6 +89,39 @@ test('run -> status -> SIGHUP keeps the unchanged peer -> SIGTERM exits cleanly'
     if (d.child.exitCode === null) d.child.kill('SIGKILL');
     await bro.fw.stop();
     await bro2.fw.stop();
+    dir.remove();
+  }
+});
+
+test('SIGINT (Ctrl-C) stops as gracefully as SIGTERM: peers told, logs flushed, exit 0', async () => {
+  const dir = tempDir();
+  const bro = await startFramework({ nodes: { bridge: { host: '127.0.0.1' } } });
+  const configPath = writeConfig(
+    join(dir.path, 'bridge.json'),
+    ephemeralConfig(dir.path, { legacy: { listen_interface: '127.0.0.1', listen_port: 0, listen_retry: 0, nodes: { bro: { host: '127.0.0.1', p: bro.port, connect: true } } } }),
+  );
+  const d = await startDaemon(configPath);
+  try {
+    await until(() => bro.of('remote_connection_handshake_done').length === 1, 'the daemon peered with the Bro peer', 10_000);
+    const zeek = new Endpoint({});
+    assert.ok(await zeek.peerNoRetry('127.0.0.1', d.ports['broker']!));
+    const removed = new Promise<void>((resolve) => zeek.on('status', (s) => s.name === 'peer_lost' || s.name === 'peer_removed' ? resolve() : undefined));
+
+    d.child.kill('SIGINT');
+    assert.is(await d.exited(), 0, d.err());
+    assert.match(d.out(), /comm-bridge: SIGINT: stopping \(unpeering, flushing logs\)\ncomm-bridge: stopped\n$/);
+    assert.is(d.err(), '');
+    await until(() => bro.of('remote_connection_closed').length === 1, 'the Bro peer closed');
+    await removed;
+    const brokerLog = readFileSync(join(dir.path, 'logs', 'broker.log'), 'utf8');
+    assert.match(brokerLog, /Broker::STATUS\tpeer-removed\t127\.0\.0\.1\t\d+\tremoved connection to remote peer\tlegacy\tbro\n/);
+    assert.match(brokerLog, /#close\t/);
+    assert.match(readFileSync(join(dir.path, 'logs', 'communication.log'), 'utf8'), /#close\t/);
+    assert.match(readFileSync(join(dir.path, 'logs', 'cluster.log'), 'utf8'), /comm-bridge stopped\n#close/);
+    await zeek.shutdown();
+  } finally {
+    if (d.child.exitCode === null) d.child.kill('SIGKILL');
+    await bro.fw.stop();
     dir.remove();
   }
 });
