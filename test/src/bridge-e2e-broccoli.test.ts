@@ -126,6 +126,8 @@ test('broping-record over the WebSocket API: record arguments both ways (timesta
   await r.done;
   await r.waitFor((x) => bridgeEvents(x).length === 3, 'three pongs');
   const pings = sentEvents(r.sent);
+  assert.is(pings.length, 3, 'the capture has three pings');
+  assert.is(client.got.length, 3, 'each ping reached the WebSocket client exactly once');
   client.got.forEach((g, i) => {
     assert.is(g.topic, 'zeek/legacy/broping/');
     const rec = pings[i]!.args[0]!;
@@ -135,8 +137,10 @@ test('broping-record over the WebSocket API: record arguments both ways (timesta
     assert.equal(g.event.args, [vector([count(i), timestamp(jsonMs(BigInt(secondsToNs(src.value, 'src'))))])]);
   });
   const pongs = bridgeEvents(r.replies);
+  assert.is(pongs.length, 3);
   pongs.forEach((line, i) => {
     const rec = pings[i]!.args[0]!;
+    assert.ok(rec.kind === 'record');
     if (rec.kind !== 'record') return;
     const src = rec.fields[1] as BroVal & { value: number };
     const srcBack = nsToSeconds(jsonMs(BigInt(secondsToNs(src.value, 'src'))));
@@ -148,6 +152,7 @@ test('broping-record over the WebSocket API: record arguments both ways (timesta
   assert.ok(t.bridge.legacyView().connected_peers.some((e) => e.protocol === 'websocket'));
   await client.ws.close();
   await until(() => t.events('websocket').includes('peer_lost'), 'the WebSocket client gone');
+  assert.is(client.got.length, 3, 'and no ping came twice later');
   r.destroy();
   await t.bridge.stop();
 });
