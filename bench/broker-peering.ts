@@ -23,7 +23,8 @@ export type { BenchRow as PeeringBenchRow, Stat } from './common.ts';
 
 const EVENTS = '/benchmark/events';
 const ACKS = '/benchmark/acks';
-const PING = '/benchmark/ping';
+/** Topic of the latency probes (bench/raw-pipe.ts echoes frames of the same size). */
+export const PING = '/benchmark/ping';
 const PONG = '/benchmark/pong';
 const WINDOW = 30_000;
 const ACK_EVERY = 1000;

@@ -7,7 +7,15 @@
 // routing: what is left is framing, syscalls, copies and the event loop. Plaintext and anonymous
 // TLS (Broker's default cipher).
 //
-//   npx tsx bench/raw-pipe.ts [--seconds S] [--runs N] [--modes plain,tls]
+// Round-trip rows: the machine's floor next to the native peering's round-trip rows. A minimal echo
+// process sends every frame it splits off straight back (the frames of one read written back in one
+// write); the sender paces frames of the size of the peering's latency probe (benchEvent(seq) on
+// /benchmark/ping) with the same loop as bench/broker-peering.ts (pacedRoundTrips: 1 ms timer, one
+// frame per due event, each stamped just before it is sent, same rates, seconds, runs, warm-up and
+// percentiles), frames of one turn coalesced into one write as our endpoint does, and reads the
+// sequence number back at its fixed place in the echoed frame.
+//
+//   npx tsx bench/raw-pipe.ts [--seconds S] [--runs N] [--modes plain,tls] [--rates 1000,10000]
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -16,8 +24,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ByteWriter } from '../src/core/bytes.ts';
 import { ANONYMOUS_CIPHERS, ANONYMOUS_CURVE } from '../modern/endpoint/tls.ts';
 import { dataEnvelope, encodeEnvelope, NIL_ENDPOINT } from '../modern/native/index.ts';
-import { benchEvent } from './broker-peering.ts';
-import { argValue, fmtStat, stat, type BenchRow } from './common.ts';
+import { benchEvent, PING } from './broker-peering.ts';
+import { argValue, fmtStat, pacedRoundTrips, percentile, stat, type BenchRow } from './common.ts';
 
 const WINDOW = 30_000;
 const ACK_EVERY = 1000;
@@ -29,6 +37,26 @@ const ANON_TLS = { ciphers: ANONYMOUS_CIPHERS, ecdhCurve: ANONYMOUS_CURVE, minVe
 /** The frame (length prefix included) our endpoint writes for Broker's benchmark event. */
 export function benchmarkFrame(): Uint8Array {
   return encodeEnvelope(dataEnvelope(SENDER, NIL_ENDPOINT, '/benchmark/events', benchEvent()));
+}
+
+/**
+ * The frame (length prefix included) of a latency probe of the native peering, benchEvent(seq) on
+ * /benchmark/ping, and `seqAt`: where the low 32 bits of its big-endian 64-bit sequence number sit
+ * (the high 32 bits stay 0).
+ */
+export function probeFrame(): { frame: Uint8Array; seqAt: number } {
+  const mark = 0x5a_a5_c3_3c;
+  const frame = encodeEnvelope(dataEnvelope(SENDER, NIL_ENDPOINT, PING, benchEvent(mark)));
+  const hits: number[] = [];
+  for (let i = 0; i + 8 <= frame.length; i++) {
+    if (frame[i] === 0 && frame[i + 1] === 0 && frame[i + 2] === 0 && frame[i + 3] === 0 && readU32(frame, i + 4) === mark) hits.push(i + 4);
+  }
+  if (hits.length !== 1) throw new Error('cannot locate the sequence number in the probe frame');
+  return { frame, seqAt: hits[0]! };
+}
+
+function readU32(b: Uint8Array, i: number): number {
+  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 }
 
 /**
@@ -86,9 +114,25 @@ export class FrameSplitter {
 
 // -- the receiving process ---------------------------------------------------------------------
 
-async function child(mode: 'plain' | 'tls'): Promise<void> {
+async function child(mode: 'plain' | 'tls', echo: boolean): Promise<void> {
   const onSocket = (s: net.Socket): void => {
     s.setNoDelay(true);
+    if (echo) {
+      // Every frame back as it is; the frames split off one read go back in one write.
+      const out = new ByteWriter(FLUSH_BYTES * 2);
+      const splitter = new FrameSplitter((b, start, end) => {
+        out.u32(end - start).bytes(b.subarray(start, end));
+      });
+      s.on('data', (b: Buffer) => {
+        splitter.push(b);
+        if (out.length > 0) {
+          s.write(out.toBytes());
+          out.reset();
+        }
+      });
+      s.on('error', () => undefined);
+      return;
+    }
     let frames = 0;
     const ack = Buffer.alloc(4);
     const splitter = new FrameSplitter(() => {
@@ -108,9 +152,9 @@ async function child(mode: 'plain' | 'tls'): Promise<void> {
 
 // -- the sending process -----------------------------------------------------------------------
 
-async function startChild(mode: 'plain' | 'tls'): Promise<{ proc: ChildProcess; port: number }> {
+async function startChild(mode: 'plain' | 'tls', echo = false): Promise<{ proc: ChildProcess; port: number }> {
   const file = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, ['--import', 'tsx', file, '--child', mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', file, '--child', mode, ...(echo ? ['--echo'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     lines.once('line', (l) => resolve(Number(/port (\d+)/.exec(l)?.[1] ?? NaN)));
@@ -186,10 +230,75 @@ class Sender {
   }
 }
 
+/** The sending side of the round-trip rows: probe frames out, sequence numbers of the echoes in. */
+class EchoProbe {
+  private readonly out = new ByteWriter(FLUSH_BYTES * 2);
+  private scheduled = false;
+  private onAnswer: ((seq: number) => void) | undefined;
+  private readonly flushTask = (): void => this.flush();
+  seq = 0;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly probe: { frame: Uint8Array; seqAt: number },
+  ) {
+    // seqAt counts the 4-byte length prefix; the splitter hands over the frame without it.
+    const at = probe.seqAt - 4;
+    const splitter = new FrameSplitter((b, start) => this.onAnswer?.(readU32(b, start + at)));
+    socket.on('data', (b: Buffer) => splitter.push(b));
+  }
+
+  /** One probe frame; the frames of one turn go out in one write (as our endpoint's out buffer does). */
+  send(seq: number): void {
+    const w = this.out;
+    w.bytes(this.probe.frame);
+    w.patchU32(w.length - this.probe.frame.length + this.probe.seqAt, seq);
+    if (w.length >= FLUSH_BYTES) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushTask);
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.out.length === 0) return;
+    this.socket.write(this.out.toBytes());
+    this.out.reset();
+  }
+
+  /** bench/broker-peering.ts's latency(), over the echo: sorted round trips (µs) and the lost. */
+  async latency(rate: number, seconds: number): Promise<{ us: Float64Array; lost: number }> {
+    const seq0 = this.seq;
+    this.seq += Math.round(rate * seconds);
+    return pacedRoundTrips(
+      rate,
+      seconds,
+      seq0,
+      (seq) => this.send(seq),
+      (h) => {
+        this.onAnswer = h;
+      },
+    );
+  }
+}
+
+function connect(mode: 'plain' | 'tls', port: number): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const s: net.Socket =
+      mode === 'plain'
+        ? net.connect(port, '127.0.0.1', () => resolve(s))
+        : tls.connect({ port, host: '127.0.0.1', ...ANON_TLS, rejectUnauthorized: false }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
 export interface RawPipeOptions {
   seconds?: number;
   runs?: number;
   modes?: ('plain' | 'tls')[];
+  /** Offered rates of the round-trip rows (frames/s), as bench/broker-peering.ts's; [] skips them. */
+  rates?: number[];
 }
 
 export async function runRawPipeBench(options: RawPipeOptions = {}): Promise<BenchRow[]> {
@@ -199,13 +308,7 @@ export async function runRawPipeBench(options: RawPipeOptions = {}): Promise<Ben
   const rows: BenchRow[] = [];
   for (const mode of options.modes ?? ['plain', 'tls']) {
     const { proc, port } = await startChild(mode);
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s: net.Socket =
-        mode === 'plain'
-          ? net.connect(port, '127.0.0.1', () => resolve(s))
-          : tls.connect({ port, host: '127.0.0.1', ...ANON_TLS, rejectUnauthorized: false }, () => resolve(s));
-      s.once('error', reject);
-    });
+    const socket = await connect(mode, port);
     socket.setNoDelay(true);
     try {
       const sender = new Sender(socket, frame);
@@ -218,6 +321,51 @@ export async function runRawPipeBench(options: RawPipeOptions = {}): Promise<Ben
       proc.stdin!.end();
       await new Promise((r) => proc.once('exit', r));
     }
+    const rates = options.rates ?? [1000, 10_000];
+    if (rates.length > 0) rows.push(...(await echoRows(mode, rates, seconds, runs)));
+  }
+  return rows;
+}
+
+/** Round trips over the minimal echo, one row per rate, measured as broker-peering's rows are. */
+async function echoRows(mode: 'plain' | 'tls', rates: readonly number[], seconds: number, runs: number): Promise<BenchRow[]> {
+  const probe = probeFrame();
+  const rows: BenchRow[] = [];
+  const { proc, port } = await startChild(mode, true);
+  const socket = await connect(mode, port);
+  socket.setNoDelay(true);
+  try {
+    const echo = new EchoProbe(socket, probe);
+    for (const rate of rates) {
+      let lost = 0;
+      await echo.latency(rate, 0.5); // warm-up
+      const p50: number[] = [];
+      const p90: number[] = [];
+      const p99: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const r = await echo.latency(rate, seconds);
+        lost += r.lost;
+        p50.push(percentile(r.us, 0.5));
+        p90.push(percentile(r.us, 0.9));
+        p99.push(percentile(r.us, 0.99));
+      }
+      rows.push({
+        bench: 'raw-pipe',
+        case: `round trip at ${rate / 1000}k frames/s (raw Node TCP echo${mode === 'tls' ? ' + anonymous TLS' : ''}, ${probe.frame.length}-byte frames, no decoding)`,
+        mode,
+        rate,
+        bytes: probe.frame.length,
+        p50us: stat(p50),
+        p90us: stat(p90),
+        p99us: stat(p99),
+        lost,
+        runs,
+      });
+    }
+  } finally {
+    socket.destroy();
+    proc.stdin!.end();
+    await new Promise((r) => proc.once('exit', r));
   }
   return rows;
 }
@@ -225,14 +373,18 @@ export async function runRawPipeBench(options: RawPipeOptions = {}): Promise<Ben
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const childMode = argValue(process.argv, '--child');
   if (childMode === 'plain' || childMode === 'tls') {
-    void child(childMode);
+    void child(childMode, process.argv.includes('--echo'));
   } else {
     const rows = await runRawPipeBench({
       seconds: Number(argValue(process.argv, '--seconds') ?? 2),
       runs: Number(argValue(process.argv, '--runs') ?? 5),
       modes: (argValue(process.argv, '--modes') ?? 'plain,tls').split(',') as ('plain' | 'tls')[],
+      rates: (argValue(process.argv, '--rates') ?? '1000,10000').split(',').filter((r) => r !== '').map(Number),
     });
     console.log('Raw TCP pipe between two processes over loopback, median of runs [min..max]');
-    for (const r of rows) console.log(`${r.case.padEnd(72)} ${fmtStat(r.eventsPerSec).padStart(34)}`);
+    for (const r of rows) {
+      const what = r.eventsPerSec ? fmtStat(r.eventsPerSec).padStart(34) : `p50 ${fmtStat(r.p50us)} us  p90 ${fmtStat(r.p90us)} us  p99 ${fmtStat(r.p99us)} us`;
+      console.log(`${r.case.padEnd(72)} ${what}${r.lost ? `  LOST ${r.lost}` : ''}`);
+    }
   }
 }
