@@ -2,7 +2,9 @@
 // control), two legacy workers (Bro 2.5 framework instances) connecting through the bridge, and a
 // modern worker (another endpoint). Each legacy worker gets its own endpoint in the bridge: the
 // manager sees Cluster::hello / node_up for all three workers with three distinct ids, events flow
-// both ways on the cluster topics, and node_down arrives when a legacy worker's connection drops.
+// both ways on the cluster topics, and node_down arrives when a legacy worker's connection drops —
+// closed by the worker, or lost abruptly (reset in the middle of the network).
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { countVal, stringVal } from '../../legacy/codec/builders.ts';
@@ -43,6 +45,26 @@ function clusterNode(layout: ClusterLayoutInput, name: string): Node {
 async function legacyWorker(name: string, bridgePort: number): Promise<Harness> {
   // A Bro 2.5 worker: its class names its node at the bridge; it asks for config_update.
   return startFramework({ listen: false, local_events: ['config_update'], nodes: { bridge: { host: '127.0.0.1', p: bridgePort, connect: true, class: name, events: '/^config_update$/' } } });
+}
+
+/** A TCP relay to `port` on loopback; `cut()` resets both halves of every relayed connection at once. */
+async function relay(port: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((downstream) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.push(downstream, upstream);
+    for (const s of [downstream, upstream]) s.on('error', () => undefined);
+    downstream.pipe(upstream);
+    upstream.pipe(downstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut: () => {
+      for (const s of sockets) s.resetAndDestroy();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 test('manager sees hello/node_up for two legacy workers and a modern one; node_down when a legacy worker drops', async () => {
@@ -117,6 +139,50 @@ test('manager sees hello/node_up for two legacy workers and a modern one; node_d
   await until(() => manager.downs.length === 2, 'node_down for worker-2 at bridge stop');
   await w2.fw.stop();
   await w3.ep.shutdown();
+  manager.view.stop();
+  await manager.ep.shutdown();
+});
+
+test('a legacy worker whose connection is lost abruptly (TCP reset, no goodbye) is node_down at the manager', async () => {
+  const managerPort = await freePort();
+  const layout: ClusterLayoutInput = {
+    nodes: {
+      manager: { node_type: 'MANAGER', ip: '127.0.0.1', p: managerPort },
+      'worker-1': { node_type: 'WORKER', ip: '127.0.0.1', manager: 'manager' },
+    },
+  };
+  const manager = clusterNode(layout, 'manager');
+  assert.is(await manager.ep.listen('127.0.0.1', managerPort), managerPort);
+  const t = await startBridge({
+    legacy: { nodes: { 'worker-1': { host: '127.0.0.1', class: 'worker-1', events: '/^worker_report$/' } } },
+    cluster: layout,
+    types: { events: { worker_report: ['n: count', 'who: string'], config_update: ['v: string'] } },
+    routing: { legacy_topic: '', events: { worker_report: { topics: ['zeek/cluster/manager'], to_legacy: false } } },
+  });
+  // The worker reaches the bridge through a relay, which is then cut: neither side closes on purpose.
+  const net = await relay(t.port.legacy);
+  const w1 = await legacyWorker('worker-1', net.port);
+  await until(() => manager.ups.length === 1, 'node_up for the legacy worker');
+  const id = t.bridge.cluster!.snapshot().find((s) => s.node === 'worker-1')!.endpoint;
+  assert.equal(manager.ups, [`worker-1 ${id}`]);
+  await legacyHandshakeDone(w1, 'worker-1');
+  w1.fw.send_event('worker_report', [countVal(7), stringVal('w1')]);
+  await until(() => manager.messages.some((m) => m.event.name === 'worker_report'), 'worker_report at the manager');
+
+  net.cut();
+  await until(() => manager.downs.length === 1, 'node_down after the reset');
+  assert.equal(manager.downs, [`worker-1 ${id}`]);
+  assert.is(manager.view.get_active_node_count('WORKER'), 0);
+  assert.equal(t.bridge.cluster!.snapshot(), []);
+  assert.match(t.log('cluster'), /legacy node worker-1 left/);
+  // The bridge saw the peer go without closing it itself: peer_lost, not peer_removed.
+  assert.ok(t.events('legacy').includes('peer_lost'), t.events('legacy').join(' '));
+  assert.not.ok(t.events('legacy').includes('peer_removed'));
+
+  await t.bridge.stop();
+  assert.is(manager.downs.length, 1, 'no second node_down at bridge stop');
+  await net.close();
+  await w1.fw.stop();
   manager.view.stop();
   await manager.ep.shutdown();
 });
