@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { intervalSchema, legacyConfigSchema, tcpPortSchema } from '../../legacy/config/index.ts';
 import { clusterLayoutSchema } from '../../modern/cluster/index.ts';
 import { EndpointOptionsSchema } from '../../modern/endpoint/index.ts';
-import { ClusterStoreConfigSchema, resolveStore, StoreError, type ClusterLayout as StoreLayout } from '../../modern/store/index.ts';
+import { ClusterStoreConfigSchema, StoreInfoSchema, resolveStore, StoreError, type ClusterLayout as StoreLayout } from '../../modern/store/index.ts';
 import { ReconnectOptionsSchema, WebSocketClientOptionsSchema, WebSocketServerOptionsSchema } from '../../modern/websocket/options.ts';
 import { translationConfigSchema } from '../translate/translator.ts';
 
@@ -83,6 +83,8 @@ export const statusSectionSchema = z.strictObject({
   port: tcpPortSchema('the status listener').default(DEFAULT_STATUS_PORT),
 });
 
+const clusterStores = ClusterStoreConfigSchema.shape;
+
 export const stateSectionSchema = z.strictObject({
   /** Keep legacy &synchronized state in a Broker data store on the bridge's endpoint. */
   enabled: z.boolean().default(true),
@@ -97,8 +99,21 @@ export const stateSectionSchema = z.strictObject({
    * bridge is its master node; outside a cluster (the default) the bridge holds the master.
    */
   persistent: z.boolean().default(false),
-  // Zeek's Cluster:: store options, same names and defaults (intervals in seconds).
+  // Zeek's Cluster:: store options, same names and defaults; intervals also as Zeek text.
   ...ClusterStoreConfigSchema.shape,
+  default_clone_resync_interval: intervalOf(clusterStores.default_clone_resync_interval),
+  default_clone_stale_interval: intervalOf(clusterStores.default_clone_stale_interval),
+  default_clone_mutation_buffer_interval: intervalOf(clusterStores.default_clone_mutation_buffer_interval),
+  stores: z
+    .record(
+      z.string(),
+      StoreInfoSchema.extend({
+        clone_resync_interval: intervalOf(StoreInfoSchema.shape.clone_resync_interval),
+        clone_stale_interval: intervalOf(StoreInfoSchema.shape.clone_stale_interval),
+        clone_mutation_buffer_interval: intervalOf(StoreInfoSchema.shape.clone_mutation_buffer_interval),
+      }),
+    )
+    .default({}),
 });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -12,7 +12,7 @@ import { countVal, stringVal } from '../../legacy/codec/index.ts';
 import { renderData, str } from '../../modern/data/index.ts';
 import { CloneStore, MasterStore, sqliteBinding } from '../../modern/store/index.ts';
 import { ManualClock, systemClock } from '../../src/core/clock.ts';
-import { ConfigError, type BridgeConfigInput } from '../../src/config/index.ts';
+import { ConfigError, parseBridgeConfig, type BridgeConfigInput } from '../../src/config/index.ts';
 import { startFramework } from '../legacy/framework-helpers.ts';
 import { show } from '../legacy/helpers.ts';
 import { brokerPeer, startBridge, until } from './bridge-helpers.ts';
@@ -107,6 +107,16 @@ test('a store placement that cannot work is refused at load, naming the path', a
   const t = await startBridge({ state: { default_master_node: 'nowhere' } });
   assert.equal(t.bridge.status().state, { store: 'comm-bridge/legacy-state', entries: 0, problems: 0 });
   await t.bridge.stop();
+});
+
+test('state: Cluster:: store intervals as seconds or Zeek text, defaults as in Zeek', () => {
+  const d = parseBridgeConfig({}, 'test').state;
+  assert.equal([d.persistent, d.default_backend, d.default_persistent_backend, d.default_store_dir, d.default_master_node], [false, 'MEMORY', 'SQLITE', '', '']);
+  assert.equal([d.default_clone_resync_interval, d.default_clone_stale_interval, d.default_clone_mutation_buffer_interval], [10, 300, 120]);
+  const c = parseBridgeConfig({ state: { default_clone_resync_interval: '30 secs', stores: { s: { clone_stale_interval: '5 mins', clone_mutation_buffer_interval: 7 } } } }, 'test').state;
+  assert.is(c.default_clone_resync_interval, 30);
+  assert.equal(c.stores['s'], { clone_stale_interval: 300, clone_mutation_buffer_interval: 7 });
+  assert.throws(() => parseBridgeConfig({ state: { default_clone_stale_interval: 'soon' } }, 'bridge.json'), /bridge\.json: state\.default_clone_stale_interval/);
 });
 
 test.run();
