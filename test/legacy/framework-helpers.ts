@@ -1,5 +1,6 @@
 // Helpers for the framework tests: start frameworks on loopback with ephemeral ports, record
 // every event they raise, and wait for conditions without sleeping.
+import type { Test } from 'uvu';
 import { createServer, type AddressInfo } from 'node:net';
 import { ManualClock } from '../../src/core/clock.ts';
 import { CommunicationFramework, type CommunicationFrameworkOptions } from '../../legacy/framework/framework.ts';
@@ -108,3 +109,27 @@ export function ipv6Available(): Promise<boolean> {
   });
   return v6;
 }
+
+/** The loopback addresses the live framework cases run over. */
+export const LOOPBACKS = ['127.0.0.1', '::1'] as const;
+
+/**
+ * Registers `[host] name` cases on a uvu suite; over ::1 a case is skipped (with a line saying
+ * so) where this machine has no IPv6 loopback.
+ */
+export function loopbackCase(suite: Test, host: string): (name: string, fn: () => Promise<void>) => void {
+  return (name, fn) => {
+    suite(`[${host}] ${name}`, async () => {
+      if (host === '::1' && !(await ipv6Available())) {
+        console.log(`SKIP [::1] ${name}: IPv6 loopback is not available on this machine`);
+        return;
+      }
+      await fn();
+    });
+  };
+}
+
+/** How Bro's log prefix writes an address: IPv6 in brackets. */
+export const uriHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+/** `text` matched literally inside a RegExp. */
+export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -8,7 +8,7 @@ import { countVal, stringVal, vectorType, vectorVal, BASE } from '../../legacy/c
 import type { LogCreateWriter } from '../../legacy/codec/log-codec.ts';
 import type { NodeConfigInput } from '../../legacy/config/schema.ts';
 import type { LegacyConfigInput } from '../../legacy/config/schema.ts';
-import { ipv6Available, startFramework, until, type Harness } from './framework-helpers.ts';
+import { loopbackCase, LOOPBACKS, startFramework, until, type Harness } from './framework-helpers.ts';
 
 interface Pair {
   a: Harness;
@@ -37,16 +37,8 @@ async function pair(host: string, aNode: Partial<NodeConfigInput>, bNode: Partia
 
 const running = (h: Harness, n = 1): Promise<void> => until(() => h.of('remote_connection_handshake_done').length >= n, 'handshake done');
 
-for (const host of ['127.0.0.1', '::1']) {
-  const t = async (name: string, fn: () => Promise<void>): Promise<void> => {
-    test(`[${host}] ${name}`, async () => {
-      if (host === '::1' && !(await ipv6Available())) {
-        console.log(`SKIP [::1] ${name}: IPv6 loopback is not available on this machine`);
-        return;
-      }
-      await fn();
-    });
-  };
+for (const host of LOOPBACKS) {
+  const t = loopbackCase(test, host);
 
   void t('connect: pending, then connected on both sides; events only as requested; never back to the source', async () => {
     const p = await pair(host, { events: '/^(reply)$/' }, { events: '/^(ping|pong)$/' });

@@ -11,7 +11,7 @@ import type { BroVal } from '../../legacy/codec/model.ts';
 import { MemorySyncStore } from '../../legacy/peer/state-store.ts';
 import { stateSender, SYNC_CONFLICT_REASON } from '../../legacy/peer/sync-role.ts';
 import { replay } from './helpers.ts';
-import { ipv6Available, startFramework, until, type Harness } from './framework-helpers.ts';
+import { escapeRegExp, loopbackCase, LOOPBACKS, startFramework, until, uriHost, type Harness } from './framework-helpers.ts';
 
 const plain = (v: BroVal | undefined): unknown => (v === undefined ? undefined : toPlain(v));
 
@@ -48,21 +48,10 @@ async function syncPair(host: string, aNode: object, bNode: object, bClockAdvanc
   return { a, b };
 }
 
-/** How Bro's log prefix writes an address: IPv6 in brackets. */
-const uri = (host: string): string => (host.includes(':') ? `[${host}]` : host);
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // The live cases run over IPv4 and IPv6 loopback, like framework-peering.test.ts.
-for (const host of ['127.0.0.1', '::1']) {
-  const t = (name: string, fn: () => Promise<void>): void => {
-    test(`[${host}] ${name}`, async () => {
-      if (host === '::1' && !(await ipv6Available())) {
-        console.log(`SKIP [::1] ${name}: IPv6 loopback is not available on this machine`);
-        return;
-      }
-      await fn();
-    });
-  };
+for (const host of LOOPBACKS) {
+  const t = loopbackCase(test, host);
 
   t('sync with auth on one side (A): A sends its state, then live changes flow both ways', async () => {
     const { a, b } = await syncPair(host, { sync: true, auth: true }, { sync: true });
@@ -113,7 +102,7 @@ for (const host of ['127.0.0.1', '::1']) {
     assert.is(a.of('remote_connection_handshake_done').length, 0);
     assert.is(plain(b.fw.state.get('shared')), 'from b', 'nothing was applied');
     assert.equal([a.fw.pending_peers.size, a.fw.connected_peers.size], [0, 0]);
-    assert.match(a.log(), new RegExp(`error\\t\\[#10000/${escape(uri(host))}:\\d+\\] misconfiguration: authoritative state on both sides`));
+    assert.match(a.log(), new RegExp(`error\\t\\[#10000/${escapeRegExp(uriHost(host))}:\\d+\\] misconfiguration: authoritative state on both sides`));
     await a.fw.stop();
     await b.fw.stop();
   });

@@ -10,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { countVal } from '../../legacy/codec/builders.ts';
 import { splitPem } from '../../legacy/framework/tls.ts';
-import { ipv6Available, startFramework, until } from './framework-helpers.ts';
+import { escapeRegExp, loopbackCase, LOOPBACKS, startFramework, until, uriHost } from './framework-helpers.ts';
 import { issue, tempFiles } from '../pki.ts';
 
 // Certificates made for this run (test/pki.ts), CN only like Bro's (no subjectAltName): the test CA
@@ -42,23 +42,12 @@ test('splitPem separates the certificate chain from the key in a Bro-style bundl
   assert.match(parts.keys[0]!, /^-----BEGIN PRIVATE KEY-----/);
 });
 
-/** How the log writes an address: IPv6 in brackets. */
-const uri = (host: string): string => (host.includes(':') ? `[${host}]` : host);
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // The live cases run over IPv4 and IPv6 loopback, like framework-peering.test.ts.
-for (const host of ['127.0.0.1', '::1']) {
-  const t = (name: string, fn: () => Promise<void>): void => {
-    test(`[${host}] ${name}`, async () => {
-      if (host === '::1' && !(await ipv6Available())) {
-        console.log(`SKIP [::1] ${name}: IPv6 loopback is not available on this machine`);
-        return;
-      }
-      await fn();
-    });
-  };
+for (const host of LOOPBACKS) {
+  const t = loopbackCase(test, host);
   const listen = { listen_interface: host, listen_ipv6: host.includes(':') };
-  const at = escape(uri(host));
+  const at = escapeRegExp(uriHost(host));
 
   t('ssl: node ssl=T to listen_ssl=T, mutual certificates from the test CA, events both ways', async () => {
     const b = await startFramework({ ...listen, listen_ssl: true, ssl_private_key: listener, ssl_ca_certificate: ca, nodes: { a: { host, events: '/^(ping)$/' } } });
