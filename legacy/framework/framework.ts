@@ -19,6 +19,7 @@ import { Listener, type ListeningAddress } from './listener.ts';
 import { resolveNode, type Node } from './nodes.ts';
 import { changedOptions, planReload, type NodesReload } from './reload.ts';
 import { SessionHostImpl, type Outbound } from './session-host.ts';
+import { SyncTurns } from './sync-turns.ts';
 import { loadTlsMaterials, type TlsMaterials } from './tls.ts';
 
 // Bro's Communication framework for one process: the nodes table, the listener, connect_peer,
@@ -101,9 +102,11 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
   private readonly tls: TlsMaterials | undefined;
   private readonly startedAt: number;
   private readonly closing = new Map<number, () => void>();
-  /** The session in (or entering) the SYNC phase, and those waiting for their turn, in order. */
-  private syncHolder: number | undefined;
-  private readonly syncQueue: number[] = [];
+  private readonly syncTurns = new SyncTurns((id) => {
+    const s = this.sessions.get(id);
+    s?.grantSync();
+    return s !== undefined;
+  });
   private listener: Listener | undefined;
   private nextId = 10_000;
   private current: LegacyConfig;
@@ -369,34 +372,18 @@ export class CommunicationFramework extends TypedEmitter<CommunicationEvents> {
 
   /** @internal Section 6.3: one peer syncs at a time. True = go now; false = queued. */
   syncTurn(id: number): boolean {
-    if (this.syncHolder === undefined || this.syncHolder === id) {
-      this.syncHolder = id;
-      return true;
-    }
-    if (!this.syncQueue.includes(id)) this.syncQueue.push(id);
-    return false;
+    return this.syncTurns.take(id);
   }
 
-  /** @internal The holder's SYNC phase is over (RUNNING, or the session is gone): next in line. */
+  /** @internal The holder's SYNC phase is over (RUNNING): next in line. */
   syncDone(id: number): void {
-    if (this.syncHolder !== id) return;
-    this.syncHolder = undefined;
-    while (this.syncHolder === undefined && this.syncQueue.length > 0) {
-      const next = this.syncQueue.shift()!;
-      const s = this.sessions.get(next);
-      if (s === undefined) continue;
-      this.syncHolder = next;
-      // May end in syncDone(next) at once (we send our state in one go), which moves the queue on.
-      s.grantSync();
-    }
+    this.syncTurns.release(id);
   }
 
   /** @internal A session is gone. */
   sessionClosed(id: number): void {
     this.sessions.delete(id);
-    const queued = this.syncQueue.indexOf(id);
-    if (queued >= 0) this.syncQueue.splice(queued, 1);
-    this.syncDone(id);
+    this.syncTurns.leave(id);
     const done = this.closing.get(id);
     this.closing.delete(id);
     done?.();
