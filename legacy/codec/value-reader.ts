@@ -24,7 +24,6 @@ const utf8 = decodeUtf8;
 const v4Text = formatV4;
 const v6Text = formatV6;
 const PROTOS = PORT_PROTOS;
-const CANONICAL = CANONICAL_INTERNAL;
 const F_MATCHER = FAMILY.matcher;
 const valueType = valueTypeRef;
 const keepType = keepKind;

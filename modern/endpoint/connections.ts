@@ -48,7 +48,7 @@ export class Connections {
 
   constructor(
     private readonly options: ResolvedOptions,
-    private readonly setup: SocketSetup,
+    setup: SocketSetup,
     private readonly router: Router,
     private readonly report: Reporter,
   ) {
