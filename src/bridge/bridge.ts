@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { CommunicationFramework, loadTlsMaterials, type NodesReload } from '../../legacy/index.ts';
 import { ClusterLayout, CLUSTER_LOG_COLUMNS, type ClusterLogEntry } from '../../modern/cluster/index.ts';
 import { CloneStore, createStore, type DataStore, type StoreStatus } from '../../modern/store/index.ts';
-import { ConfigError, parseBridgeConfig, stateStoreLayout, type BridgeConfig, type BridgeConfigInput } from '../config/index.ts';
+import { ConfigError, parseBridgeConfig, stateStorePlacement, type BridgeConfig, type BridgeConfigInput } from '../config/index.ts';
 import { isBridgeError } from '../core/errors.ts';
 import { StoreSyncState, type SyncProblem } from '../state/store-sync.ts';
 import type { DropRecord } from '../translate/drops.ts';
@@ -143,12 +143,12 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       ...(brokerClock !== undefined ? { clock: brokerClock } : {}),
     }));
     if (c.state.enabled) {
-      const { enabled: _e, store: name, globals, persistent, ...storeConfig } = c.state;
+      const { name, persistent, layout, config } = stateStorePlacement(c);
       const store = inSection('state', source, () =>
-        createStore(name, persistent, stateStoreLayout(c), storeConfig, { hub: this.broker.endpoint, clock: brokerClock ?? systemClock }),
+        createStore(name, persistent, layout, config, { hub: this.broker.endpoint, clock: brokerClock ?? systemClock }),
       );
       if (store instanceof CloneStore) store.onStatus((s) => this.storeStatus(s));
-      const sync = new StoreSyncState({ store, types: this.translator.types, globals, onProblem: (p) => this.stateProblem(p) });
+      const sync = new StoreSyncState({ store, types: this.translator.types, globals: c.state.globals, onProblem: (p) => this.stateProblem(p) });
       this.store = { store, sync };
     }
     this.fw = new CommunicationFramework({

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { intervalSchema, legacyConfigSchema, tcpPortSchema } from '../../legacy/config/index.ts';
 import { clusterLayoutSchema } from '../../modern/cluster/index.ts';
 import { EndpointOptionsSchema } from '../../modern/endpoint/index.ts';
-import { ClusterStoreConfigSchema, StoreInfoSchema, resolveStore, StoreError, type ClusterLayout as StoreLayout } from '../../modern/store/index.ts';
+import { ClusterStoreConfigSchema, StoreInfoSchema, resolveStore, StoreError, type ClusterLayout as StoreLayout, type ClusterStoreConfig } from '../../modern/store/index.ts';
 import { ReconnectOptionsSchema, WebSocketClientOptionsSchema, WebSocketServerOptionsSchema } from '../../modern/websocket/options.ts';
 import { translationConfigSchema } from '../translate/translator.ts';
 
@@ -145,13 +145,13 @@ export const bridgeConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.state.enabled) {
       // Cluster::create_store's placement, checked here so the error names the config path.
-      const { enabled: _e, store, globals: _g, persistent, ...stores } = c.state;
+      const { name, persistent, layout, config } = stateStorePlacement(c);
       try {
-        resolveStore(store, persistent, stateStoreLayout(c), stores);
+        resolveStore(name, persistent, layout, config);
       } catch (err) {
         if (!(err instanceof StoreError)) throw err;
-        const own = c.state.stores[store]?.master_node !== undefined;
-        ctx.addIssue({ code: 'custom', path: own ? ['state', 'stores', store, 'master_node'] : ['state', 'default_master_node'], message: err.message.replace(/^store "[^"]*": /, '') });
+        const own = c.state.stores[name]?.master_node !== undefined;
+        ctx.addIssue({ code: 'custom', path: own ? ['state', 'stores', name, 'master_node'] : ['state', 'default_master_node'], message: err.message.replace(/^store "[^"]*": /, '') });
       }
     }
     if (c.routing.forward_remote_events && c.legacy.forward_remote_events) {
@@ -175,9 +175,18 @@ export const bridgeConfigSchema = z
     }
   });
 
-/** Cluster::node for the state store: the bridge's own name when the layout has it, else '' (no cluster). */
-export function stateStoreLayout(c: { node: string; cluster: { nodes: StoreLayout['nodes'] } }): StoreLayout {
-  return { nodes: c.cluster.nodes, node: c.cluster.nodes[c.node] !== undefined ? c.node : '' };
+/** The arguments of `Cluster::create_store` for the state section (what resolveStore/createStore take). */
+export interface StateStorePlacement {
+  readonly name: string;
+  readonly persistent: boolean;
+  /** Cluster::node is the bridge's own name when the layout has it, else '' (no cluster). */
+  readonly layout: StoreLayout;
+  readonly config: ClusterStoreConfig;
+}
+
+export function stateStorePlacement(c: { node: string; cluster: { nodes: StoreLayout['nodes'] }; state: z.output<typeof stateSectionSchema> }): StateStorePlacement {
+  const { enabled: _e, store: name, globals: _g, persistent, ...config } = c.state;
+  return { name, persistent, layout: { nodes: c.cluster.nodes, node: c.cluster.nodes[c.node] !== undefined ? c.node : '' }, config };
 }
 
 export type BridgeConfigInput = z.input<typeof bridgeConfigSchema>;
