@@ -25,7 +25,7 @@ import { makeVersion } from '../legacy/codec/version.ts';
 import { asZeekMessage, count, makeEvent, str } from '../modern/data/index.ts';
 import { Endpoint } from '../modern/endpoint/index.ts';
 import { Bridge } from '../src/bridge/index.ts';
-import { argValue, fmtStat, percentile, sleep, stat, waitFor, type BenchRow } from './common.ts';
+import { argValue, fmtStat, LatencyRuns, sleep, stat, waitFor, type BenchRow } from './common.ts';
 
 const WINDOW = 30_000;
 const TO_LEGACY = 'zeek/to-legacy/';
@@ -291,18 +291,14 @@ export async function runBridgeBench(options: BridgeBenchOptions = {}): Promise<
       for (const rate of rates) {
         let lostAt = 0;
         seq = (await latency(p, rate, 0.5, seq)).next;
-        const p50: number[] = [];
-        const p90: number[] = [];
-        const p99: number[] = [];
+        const latencies = new LatencyRuns();
         for (let r = 0; r < runs; r++) {
           const l = await latency(p, rate, seconds, seq);
           seq = l.next;
           lostAt += l.lost;
-          p50.push(percentile(l.us, 0.5));
-          p90.push(percentile(l.us, 0.9));
-          p99.push(percentile(l.us, 0.99));
+          latencies.add(l.us);
         }
-        rows.push({ bench: 'bridge', case: `${dir} one-way latency at ${rate / 1000}k events/s`, mode, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99), lost: lostAt, runs });
+        rows.push({ bench: 'bridge', case: `${dir} one-way latency at ${rate / 1000}k events/s`, mode, rate, ...latencies.stats(), lost: lostAt, runs });
       }
     }
   } finally {

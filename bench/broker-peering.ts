@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { asZeekMessage, count, integer, makeEvent, str, type Data } from '../modern/data/index.ts';
 import { Endpoint, type OverflowPolicy } from '../modern/endpoint/index.ts';
-import { fmtStat, pacedRoundTrips, percentile, stat, type BenchRow } from './common.ts';
+import { fmtStat, LatencyRuns, pacedRoundTrips, stat, type BenchRow } from './common.ts';
 
 export type { BenchRow as PeeringBenchRow, Stat } from './common.ts';
 
@@ -209,16 +209,12 @@ export async function runBrokerPeeringBench(options: PeeringBenchOptions = {}): 
       for (const rate of options.rates ?? [1000, 10_000]) {
         sender.lost = 0;
         await sender.latency(rate, 0.5); // warm-up
-        const p50: number[] = [];
-        const p90: number[] = [];
-        const p99: number[] = [];
+        const latencies = new LatencyRuns();
         for (let i = 0; i < runs; i++) {
           const r = await sender.latency(rate, seconds);
-          p50.push(percentile(r, 0.5));
-          p90.push(percentile(r, 0.9));
-          p99.push(percentile(r, 0.99));
+          latencies.add(r);
         }
-        rows.push({ bench: 'broker-peering', case: `round trip at ${rate / 1000}k events/s`, mode, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99), lost: sender.lost, runs });
+        rows.push({ bench: 'broker-peering', case: `round trip at ${rate / 1000}k events/s`, mode, rate, ...latencies.stats(), lost: sender.lost, runs });
       }
       if (mode === 'plain' && (options.burst ?? 200_000) > 0) rows.push(...(await bursts(mode, port, options.burst ?? 200_000)));
     } finally {

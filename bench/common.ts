@@ -64,6 +64,23 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
+/** p50/p90/p99 of each run's latency samples (µs, ascending), summarised over the runs as a row's figures. */
+export class LatencyRuns {
+  private readonly p50: number[] = [];
+  private readonly p90: number[] = [];
+  private readonly p99: number[] = [];
+
+  add(sortedUs: ArrayLike<number>): void {
+    this.p50.push(percentile(sortedUs, 0.5));
+    this.p90.push(percentile(sortedUs, 0.9));
+    this.p99.push(percentile(sortedUs, 0.99));
+  }
+
+  stats(): { p50us: Stat; p90us: Stat; p99us: Stat } {
+    return { p50us: stat(this.p50), p90us: stat(this.p90), p99us: stat(this.p99) };
+  }
+}
+
 let gcFn: (() => void) | undefined;
 
 /** A full garbage collection now (exposed at runtime: `npm run bench` cannot pass --expose-gc). */

@@ -25,7 +25,7 @@ import { ByteWriter } from '../src/core/bytes.ts';
 import { ANONYMOUS_CIPHERS, ANONYMOUS_CURVE } from '../modern/endpoint/tls.ts';
 import { dataEnvelope, encodeEnvelope, NIL_ENDPOINT } from '../modern/native/index.ts';
 import { benchEvent, PING } from './broker-peering.ts';
-import { argValue, fmtStat, pacedRoundTrips, percentile, stat, type BenchRow } from './common.ts';
+import { argValue, fmtStat, LatencyRuns, pacedRoundTrips, stat, type BenchRow } from './common.ts';
 
 const WINDOW = 30_000;
 const ACK_EVERY = 1000;
@@ -339,15 +339,11 @@ async function echoRows(mode: 'plain' | 'tls', rates: readonly number[], seconds
     for (const rate of rates) {
       let lost = 0;
       await echo.latency(rate, 0.5); // warm-up
-      const p50: number[] = [];
-      const p90: number[] = [];
-      const p99: number[] = [];
+      const latencies = new LatencyRuns();
       for (let i = 0; i < runs; i++) {
         const r = await echo.latency(rate, seconds);
         lost += r.lost;
-        p50.push(percentile(r.us, 0.5));
-        p90.push(percentile(r.us, 0.9));
-        p99.push(percentile(r.us, 0.99));
+        latencies.add(r.us);
       }
       rows.push({
         bench: 'raw-pipe',
@@ -355,9 +351,7 @@ async function echoRows(mode: 'plain' | 'tls', rates: readonly number[], seconds
         mode,
         rate,
         bytes: probe.frame.length,
-        p50us: stat(p50),
-        p90us: stat(p90),
-        p99us: stat(p99),
+        ...latencies.stats(),
         lost,
         runs,
       });

@@ -13,17 +13,13 @@ import { asZeekMessage, integer, makeEvent, str, type Data } from '../modern/dat
 import type { ParticipantHandle } from '../modern/hub.ts';
 import { LocalHub } from '../modern/local-hub.ts';
 import { WebSocketClient, WebSocketServer, type WebSocketServerOptions } from '../modern/websocket/index.ts';
-import { fmtStat, stat, type BenchRow } from './common.ts';
+import { fmtStat, LatencyRuns, stat, type BenchRow } from './common.ts';
 
 export type { BenchRow as WebSocketBenchRow, Stat } from './common.ts';
 
 const TLS_DIR = new URL('../fixtures/broker/tls/', import.meta.url).pathname;
 const WINDOW = 2000;
 const EVENT: Data = makeEvent('event_1', [integer(42), str('test')]);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -147,16 +143,12 @@ export async function runWebSocketBench(options: { events?: number; runs?: numbe
   for (const rate of [1000, 10_000]) {
     const count = rate; // one second of traffic per run
     await roundTrips(rate, Math.min(count, 500));
-    const p50: number[] = [];
-    const p90: number[] = [];
-    const p99: number[] = [];
+    const latencies = new LatencyRuns();
     for (let i = 0; i < runs; i++) {
       const s = await roundTrips(rate, count);
-      p50.push(percentile(s, 50));
-      p90.push(percentile(s, 90));
-      p99.push(percentile(s, 99));
+      latencies.add(s);
     }
-    rows.push({ bench: 'websocket', case: `round trip WS client → hub echo → WS client at ${rate}/s`, events: count, rate, p50us: stat(p50), p90us: stat(p90), p99us: stat(p99), runs });
+    rows.push({ bench: 'websocket', case: `round trip WS client → hub echo → WS client at ${rate}/s`, events: count, rate, ...latencies.stats(), runs });
   }
   return rows;
 }
